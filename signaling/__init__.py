@@ -1,0 +1,47 @@
+"""HTTP signaling for WebRTC: Flask endpoints over Redis mailboxes, SSE and long-poll."""
+
+from __future__ import annotations
+
+import redis
+from flask import Flask
+
+from . import api, config, delivery, errors, logs, pages, state
+from .config import Settings
+
+__all__ = ["create_app"]
+
+
+def create_app(
+    settings: Settings | None = None,
+    client: redis.Redis | None = None,
+    pubsub_client: redis.Redis | None = None,
+) -> Flask:
+    """Build the WSGI app; settings default to the environment (see :mod:`signaling.config`)."""
+    settings = settings or config.load()
+    logs.configure(settings.log_level)
+    app = Flask(__name__, static_folder=str(pages.STATIC), static_url_path="/static")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False
+    app.extensions["signaling"] = state.build(settings, client, pubsub_client)
+    errors.init_app(app)
+    logs.init_app(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(delivery.bp)
+    app.register_blueprint(pages.bp)
+    app.after_request(_security_headers)
+    return app
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    # Tokens may ride in EventSource URLs; never leak them in a Referer.
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    if response.mimetype == "text/html":
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
+            "style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+            "frame-ancestors 'none'",
+        )
+    return response

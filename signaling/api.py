@@ -1,0 +1,223 @@
+"""The v1 HTTP API: sessions, directory, rooms and sending. Views translate HTTP to store calls."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from . import validation as v
+from .auth import bearer_token, unauthorized
+from .errors import Problem
+from .ice import ice_servers
+from .state import signaling
+from .store import FULL, OFFLINE, PeerTaken, RoomFull, Session, envelope
+
+bp = Blueprint("api", __name__, url_prefix="/v1")
+
+
+def authenticate(cost: int = 0) -> Session:
+    """The caller's live session (refreshing its presence), or a 401."""
+    state = signaling()
+    parsed = state.tokens.parse(bearer_token(request))
+    if parsed is None:
+        raise unauthorized("The session token is not valid")
+    session = state.store.touch(parsed[0], parsed[1], cost)
+    if session is None:
+        raise unauthorized("The session has ended; register again")
+    return session
+
+
+def _members(pairs: list[tuple[str, str]]) -> list[dict]:
+    return [{"peer_id": p, "name": n} for p, n in pairs]
+
+
+# sessions -----------------------------------------------------------------
+@bp.post("/sessions")
+def register():
+    body = v.json_object(request)
+    name = v.display_name(body.get("name"))
+    wanted = body.get("peer_id")
+    if wanted is not None:
+        wanted = v.peer_id(wanted)
+    state = signaling()
+    try:
+        peer, sid = state.store.register(name, wanted)
+    except PeerTaken:
+        raise Problem(409, "peer-id-taken", "Peer id taken", "A live session holds this peer id") from None
+    s = state.settings
+    response = jsonify(
+        peer_id=peer,
+        name=name,
+        token=state.tokens.issue(peer, sid),
+        ice_servers=ice_servers(s, peer),
+        transports=list(s.transports),
+        heartbeat_interval=s.heartbeat_interval,
+        presence_ttl=s.presence_ttl,
+        longpoll_max_wait=s.longpoll_max_wait,
+    )
+    response.status_code = 201
+    response.headers["Location"] = "/v1/sessions/me"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/sessions/me")
+def whoami():
+    session = authenticate()
+    return jsonify(peer_id=session.peer_id, name=session.name)
+
+
+@bp.delete("/sessions/me")
+def leave():
+    session = authenticate()
+    signaling().store.end_session(session.peer_id)
+    return Response(status=204)
+
+
+@bp.post("/sessions/me/heartbeat")
+def heartbeat():
+    authenticate()
+    s = signaling().settings
+    return jsonify(heartbeat_interval=s.heartbeat_interval, presence_ttl=s.presence_ttl)
+
+
+@bp.get("/ice-servers")
+def ice():
+    session = authenticate()
+    return jsonify(ice_servers=ice_servers(signaling().settings, session.peer_id))
+
+
+# directory ----------------------------------------------------------------
+@bp.get("/peers")
+def peers():
+    authenticate()
+    state = signaling()
+    limit = v.whole_number(request.args.get("limit"), "limit", 50, 1, state.settings.peers_page_max)
+    after = request.args.get("after") or ""
+    if after:
+        v.peer_id(after, "after")
+    total, page = state.store.directory(after, limit)
+    next_after = page[-1][0] if len(page) == limit else None
+    return jsonify(peers=_members(page), total=total, next=next_after)
+
+
+# rooms --------------------------------------------------------------------
+@bp.post("/rooms/<room>/members")
+def join(room: str):
+    v.room_name(room)
+    session = authenticate()
+    state = signaling()
+    try:
+        members = state.store.join_room(room, session.peer_id, session.name)
+    except RoomFull:
+        raise Problem(
+            409,
+            "room-full",
+            "Room is full",
+            f"The room holds at most {state.settings.room_capacity} people",
+            capacity=state.settings.room_capacity,
+        ) from None
+    return jsonify(room=room, members=_members(members), capacity=state.settings.room_capacity)
+
+
+@bp.delete("/rooms/<room>/members/me")
+def part(room: str):
+    v.room_name(room)
+    session = authenticate()
+    signaling().store.leave_room(room, session.peer_id, reason="left")
+    return Response(status=204)
+
+
+@bp.get("/rooms/<room>")
+def room_info(room: str):
+    v.room_name(room)
+    authenticate()
+    state = signaling()
+    members = state.store.room_members(room)
+    return jsonify(room=room, members=_members(members), capacity=state.settings.room_capacity)
+
+
+# sending ------------------------------------------------------------------
+def _parse_message(item) -> tuple[str | None, str | None, str, object]:
+    if not isinstance(item, dict):
+        raise v.bad_request("Each message must be a JSON object")
+    to, room = item.get("to"), item.get("room")
+    if to is None and room is None:
+        raise v.bad_request("A message needs 'to' (a peer id) or 'room'")
+    if to is not None:
+        v.peer_id(to, "to")
+    if room is not None:
+        v.room_name(room)
+    if "data" not in item:
+        raise v.bad_request("A message needs 'data' (any JSON value, null allowed)", field="data")
+    return to, room, v.message_type(item.get("type")), item["data"]
+
+
+@bp.post("/messages")
+def send():
+    body = v.json_object(request)
+    state = signaling()
+    batch = "messages" in body
+    items = body["messages"] if batch else [body]
+    if not isinstance(items, list) or not 1 <= len(items) <= state.settings.max_batch:
+        raise v.bad_request(f"'messages' must be a list of 1 to {state.settings.max_batch} messages")
+    parsed = [_parse_message(item) for item in items]
+    session = authenticate(cost=len(parsed))
+    if session.retry_after_ms:
+        seconds = max(1, -(-session.retry_after_ms // 1000))
+        raise Problem(
+            429, "rate-limited", "Too many messages", "Slow down and retry", headers={"Retry-After": str(seconds)}
+        )
+    me = session.peer_id
+    rooms: dict[str, list[str]] = {}
+    for _, room, _, _ in parsed:
+        if room is not None and room not in rooms:
+            members = [p for p, _ in state.store.room_members(room)]
+            if me not in members:
+                raise Problem(403, "not-a-member", "Not a room member", f"Join room '{room}' before sending to it")
+            rooms[room] = [p for p in members if p != me]
+
+    batches: dict[str, list[str]] = {}
+    targets: list[list[tuple[str, int]]] = []  # per message: (recipient, index in its batch)
+    for to, room, kind, data in parsed:
+        stored = envelope(kind, data, me, session.name, room)
+        recipients = [to] if to is not None else rooms[room]
+        slots = []
+        for peer in recipients:
+            batches.setdefault(peer, []).append(stored)
+            slots.append((peer, len(batches[peer]) - 1))
+        targets.append(slots)
+
+    results = state.store.deliver(batches)
+    direct = {to for to, _, _, _ in parsed if to is not None}
+    offline = sorted(p for p in direct if results.get(p) == OFFLINE)
+    full = sorted(p for p in direct if results.get(p) == FULL)
+    ids = [_ids_of(slots, results) for slots in targets]
+    accepted = [i["id"] for i in ids]
+    if offline:
+        raise Problem(
+            404,
+            "peer-offline",
+            "Recipient offline",
+            "No live session for: " + ", ".join(offline),
+            offline=offline,
+            ids=accepted,
+        )
+    if full:
+        raise Problem(
+            429,
+            "mailbox-full",
+            "Recipient mailbox full",
+            "The recipient is not reading its messages",
+            headers={"Retry-After": "2"},
+            full=full,
+            ids=accepted,
+        )
+    if batch:
+        return jsonify(ids=[i["id"] for i in ids], recipients=[i["recipients"] for i in ids]), 202
+    return jsonify(ids[0]), 202
+
+
+def _ids_of(slots: list[tuple[str, int]], results: dict) -> dict:
+    recipients = {peer: results[peer][index] for peer, index in slots if isinstance(results.get(peer), list)}
+    first = next(iter(recipients.values()), None)
+    return {"id": first, "recipients": recipients}

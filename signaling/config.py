@@ -1,0 +1,155 @@
+"""Settings, read from the environment in this one place.
+
+Everything the server can be told comes through :func:`load`, which turns
+environment variables into a frozen :class:`Settings`. A missing or malformed
+value raises :class:`ConfigError` with one line that names the variable, so a
+deploy with a typo stops with a readable message instead of a stack trace.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line for humans."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    redis_url: str | None = None
+    redis_max_connections: int = 8
+    redis_ssl_cert_reqs: str = "none"
+    secret_key: str = ""
+    key_prefix: str = "sig:"
+
+    presence_ttl: float = 45.0
+    heartbeat_interval: float = 15.0
+    keepalive_interval: float = 15.0
+    stream_max_duration: float = 300.0
+    sse_retry_ms: int = 2000
+    longpoll_max_wait: float = 25.0
+    hub_recheck_interval: float = 30.0
+
+    mailbox_maxlen: int = 1000
+    max_body_bytes: int = 65536
+    max_batch: int = 100
+    send_rate: float = 40.0
+    send_burst: int = 200
+    room_capacity: int = 6
+    peers_page_max: int = 200
+
+    transports: tuple[str, ...] = ("sse", "longpoll")
+    stun_urls: tuple[str, ...] = ()
+    turn_urls: tuple[str, ...] = ()
+    turn_secret: str = ""
+    turn_ttl: int = 86400
+
+    log_level: str = "INFO"
+
+    @property
+    def embedded(self) -> bool:
+        """True when no Redis URL is set and the in-process store is used."""
+        return not self.redis_url
+
+
+def _number(env: Mapping[str, str], name: str, default: float, kind=float, minimum=0):
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a valid {kind.__name__}") from None
+    if value < minimum:
+        raise ConfigError(f"{name}={raw!r} must be at least {minimum}")
+    return value
+
+
+def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _on_app_engine_standard(env: Mapping[str, str]) -> bool:
+    """App Engine standard buffers responses, so SSE cannot stream there."""
+    return bool(env.get("GAE_ENV") == "standard" or env.get("GAE_APPLICATION"))
+
+
+def _check_redis_url(url: str) -> None:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(
+            f"REDIS_URL must start with redis://, rediss:// or unix:// (got {parsed.scheme or 'no'} scheme)"
+        )
+    if parsed.scheme != "unix" and not parsed.hostname:
+        raise ConfigError("REDIS_URL has no host")
+
+
+def load(env: Mapping[str, str] | None = None) -> Settings:
+    """Build :class:`Settings` from ``env`` (default: ``os.environ``)."""
+    env = os.environ if env is None else env
+    redis_url = (env.get("REDIS_URL") or env.get("REDIS_TLS_URL") or "").strip() or None
+    if redis_url:
+        _check_redis_url(redis_url)
+    secret_key = env.get("SECRET_KEY", "")
+    if redis_url and len(secret_key) < 16:
+        raise ConfigError(
+            "SECRET_KEY must be set (16+ characters) when REDIS_URL is used; "
+            'generate one with: python -c "import secrets; print(secrets.token_hex(32))"'
+        )
+
+    presence_ttl = _number(env, "PRESENCE_TTL", 45.0, minimum=3)
+    heartbeat = _number(env, "HEARTBEAT_INTERVAL", presence_ttl / 3, minimum=1)
+    keepalive = _number(env, "SSE_KEEPALIVE", min(15.0, presence_ttl / 3), minimum=0.1)
+    if heartbeat >= presence_ttl or keepalive >= presence_ttl:
+        raise ConfigError("HEARTBEAT_INTERVAL and SSE_KEEPALIVE must be shorter than PRESENCE_TTL")
+
+    transports = _list(env, "TRANSPORTS", ())
+    if not transports:
+        transports = ("longpoll",) if _on_app_engine_standard(env) else ("sse", "longpoll")
+    unknown = set(transports) - {"sse", "longpoll"}
+    if unknown:
+        raise ConfigError(f"TRANSPORTS has unknown values: {', '.join(sorted(unknown))}")
+
+    cert_reqs = env.get("REDIS_SSL_CERT_REQS", "none").lower()
+    if cert_reqs not in ("none", "optional", "required"):
+        raise ConfigError("REDIS_SSL_CERT_REQS must be none, optional or required")
+
+    turn_urls = _list(env, "TURN_URLS", ())
+    turn_secret = env.get("TURN_SECRET", "")
+    if turn_urls and not turn_secret:
+        raise ConfigError("TURN_URLS is set but TURN_SECRET is empty")
+
+    return Settings(
+        redis_url=redis_url,
+        redis_max_connections=_number(env, "REDIS_MAX_CONNECTIONS", 8, int, 2),
+        redis_ssl_cert_reqs=cert_reqs,
+        secret_key=secret_key,
+        key_prefix=env.get("KEY_PREFIX", "sig:"),
+        presence_ttl=presence_ttl,
+        heartbeat_interval=heartbeat,
+        keepalive_interval=keepalive,
+        stream_max_duration=_number(env, "STREAM_MAX_DURATION", 300.0, minimum=1),
+        sse_retry_ms=_number(env, "SSE_RETRY_MS", 2000, int, 100),
+        longpoll_max_wait=_number(env, "LONGPOLL_MAX_WAIT", 25.0, minimum=0),
+        hub_recheck_interval=_number(env, "HUB_RECHECK_INTERVAL", 30.0, minimum=0.05),
+        mailbox_maxlen=_number(env, "MAILBOX_MAXLEN", 1000, int, 10),
+        max_body_bytes=_number(env, "MAX_BODY_BYTES", 65536, int, 1024),
+        max_batch=_number(env, "MAX_BATCH", 100, int, 1),
+        send_rate=_number(env, "SEND_RATE", 40.0, minimum=0.1),
+        send_burst=_number(env, "SEND_BURST", 200, int, 1),
+        room_capacity=_number(env, "ROOM_CAPACITY", 6, int, 2),
+        peers_page_max=_number(env, "PEERS_PAGE_MAX", 200, int, 1),
+        transports=transports,
+        stun_urls=_list(env, "STUN_URLS", ("stun:stun.l.google.com:19302",)),
+        turn_urls=turn_urls,
+        turn_secret=turn_secret,
+        turn_ttl=_number(env, "TURN_TTL", 86400, int, 60),
+        log_level=env.get("LOG_LEVEL", "INFO").upper(),
+    )

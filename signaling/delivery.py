@@ -1,0 +1,102 @@
+"""Reading the mailbox: Server-Sent Events and long-polling.
+
+Both follow the hub's rule: register the waiter (subscription confirmed),
+then read, then wait; every wait is bounded and followed by a read, because
+a wake-up is only a hint and the stream is the truth. No request holds a
+Redis connection while it waits.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from flask import Blueprint, Response, request
+from redis.exceptions import RedisError
+
+from . import validation as v
+from .api import authenticate
+from .state import Signaling, signaling
+
+bp = Blueprint("delivery", __name__, url_prefix="/v1")
+log = logging.getLogger(__name__)
+READ_COUNT = 100
+
+
+@bp.get("/messages")
+def poll():
+    """Long-poll (``wait`` > 0) or short poll: answers as soon as there is mail."""
+    cursor = v.cursor(request.args.get("cursor"))
+    state = signaling()
+    wait = v.bounded_number(request.args.get("wait"), "wait", 0.0, state.settings.longpoll_max_wait)
+    session = authenticate()
+    entries = state.store.read(session.peer_id, cursor, READ_COUNT)
+    if not entries and wait > 0:
+        entries = _wait_for_mail(state, session.peer_id, cursor, wait)
+    last = entries[-1][0] if entries else cursor
+    body = '{"messages":[%s],"cursor":%s}' % (",".join(e for _, e in entries), json.dumps(last))
+    return Response(body, mimetype="application/json", headers={"Cache-Control": "no-store"})
+
+
+def _wait_for_mail(state: Signaling, peer: str, cursor: str, wait: float) -> list[tuple[str, str]]:
+    deadline = time.monotonic() + wait
+    waiter = state.hub.watch(peer)
+    try:
+        while True:
+            entries = state.store.read(peer, cursor, READ_COUNT, ack=False)
+            remaining = deadline - time.monotonic()
+            if entries or remaining <= 0 or state.draining.is_set():
+                return entries
+            waiter.wait(min(remaining, state.settings.hub_recheck_interval))
+    finally:
+        state.hub.release(waiter)
+
+
+@bp.get("/events")
+def events():
+    """The caller's mailbox as an event stream; ``Last-Event-ID`` resumes exactly."""
+    resume = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
+    cursor = v.cursor(resume)
+    session = authenticate()
+    state = signaling()
+    stream = _stream(state, session.peer_id, session.sid, cursor)
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return Response(stream, mimetype="text/event-stream", headers=headers)
+
+
+def _stream(state: Signaling, peer: str, sid: str, cursor: str):
+    """Yield SSE frames until the stream's time is up, the session ends or the server drains."""
+    s = state.settings
+    retry = f"retry: {s.sse_retry_ms}\n\n"
+    deadline = time.monotonic() + s.stream_max_duration
+    waiter = state.hub.watch(peer)
+    try:
+        ready = json.dumps({"peer_id": peer, "cursor": cursor, "keepalive": s.keepalive_interval})
+        yield f"retry: {s.sse_retry_ms}\nevent: ready\ndata: {ready}\n\n"
+        ack = True
+        next_keepalive = time.monotonic() + s.keepalive_interval
+        while True:
+            entries = state.store.read(peer, cursor, READ_COUNT, ack=ack)
+            ack = False
+            if entries:
+                cursor = entries[-1][0]
+                yield "".join(f"id: {i}\ndata: {e}\n\n" for i, e in entries)
+                if len(entries) == READ_COUNT:
+                    continue
+            now = time.monotonic()
+            if now >= deadline or state.draining.is_set():
+                yield retry
+                return
+            if now >= next_keepalive:
+                if state.store.touch(peer, sid) is None:
+                    yield "event: session-ended\ndata: {}\n\n"
+                    return
+                yield ": keep-alive\n\n"
+                next_keepalive = now + s.keepalive_interval
+            waiter.wait(min(next_keepalive, deadline) - now)
+    except RedisError as error:
+        log.warning("stream ended: store unavailable (%s)", type(error).__name__)
+        yield retry
+    finally:
+        state.hub.release(waiter)

@@ -1,0 +1,177 @@
+"""Lua sources for the store's atomic steps.
+
+Each script touches keys of a single hash slot (one peer's ``{peer:...}``
+keys, one room's ``{room:...}`` keys or the directory's ``{dir}`` keys), so
+they run unchanged on Redis Cluster. Times are milliseconds passed in by the
+caller; scores in the sorted sets are expiry times.
+"""
+
+# KEYS: session, mailbox, rooms-of-peer.  ARGV: sid, name, now, ttl
+REGISTER = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('DEL', KEYS[2], KEYS[3])
+redis.call('HSET', KEYS[1], 'sid', ARGV[1], 'name', ARGV[2], 'created', ARGV[3], 'seen', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+"""
+
+# Checks the session id, refreshes the TTLs, charges the send-rate bucket and
+# tells the caller whether the (cross-slot) directory/room scores are due for
+# a refresh. KEYS: session, mailbox, rooms-of-peer.
+# ARGV: sid, ttl, now, cost, rate per ms, burst, refresh every (ms)
+# Returns {0} for an unknown session, else {1, name, due, retry_ms, rooms}.
+TOUCH = """
+local h = redis.call('HMGET', KEYS[1], 'sid', 'name', 'seen', 'tokens', 'tts')
+if not h[1] or h[1] ~= ARGV[1] then return {0} end
+local ttl, now, cost = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local retry = 0
+if cost > 0 then
+  local rate, burst = tonumber(ARGV[5]), tonumber(ARGV[6])
+  local tokens = tonumber(h[4]) or burst
+  local since = now - (tonumber(h[5]) or now)
+  if since < 0 then since = 0 end
+  tokens = math.min(burst, tokens + since * rate)
+  if tokens < cost then
+    retry = math.ceil((cost - tokens) / rate)
+  else
+    tokens = tokens - cost
+  end
+  redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'tts', tostring(now))
+end
+redis.call('PEXPIRE', KEYS[1], ttl)
+redis.call('PEXPIRE', KEYS[2], ttl)
+redis.call('PEXPIRE', KEYS[3], ttl)
+local due, rooms = 0, {}
+if now - (tonumber(h[3]) or 0) >= tonumber(ARGV[7]) then
+  due = 1
+  redis.call('HSET', KEYS[1], 'seen', tostring(now))
+  rooms = redis.call('SMEMBERS', KEYS[3])
+end
+return {1, h[2], due, retry, rooms}
+"""
+
+# Refuses offline recipients and full mailboxes, else appends every envelope
+# and publishes one wake-up. KEYS: recipient session, recipient mailbox.
+# ARGV: maxlen, ttl, channel, envelope...  Returns ids, 0 (offline) or -1 (full).
+SEND = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local n = #ARGV - 3
+if redis.call('XLEN', KEYS[2]) + n > tonumber(ARGV[1]) then return -1 end
+local ids = {}
+for i = 4, #ARGV do
+  ids[#ids + 1] = redis.call('XADD', KEYS[2], '*', 'e', ARGV[i])
+end
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+redis.call('PUBLISH', ARGV[3], ids[#ids])
+return ids
+"""
+
+# Acknowledges everything up to a cursor and reads what follows another.
+# KEYS: mailbox.  ARGV: read after ('0' = from the start), first id to keep
+# ('' = trim nothing), count
+READ = """
+if ARGV[2] ~= '' then redis.call('XTRIM', KEYS[1], 'MINID', ARGV[2]) end
+local start = '-'
+if ARGV[1] ~= '0' then start = '(' .. ARGV[1] end
+return redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', ARGV[3])
+"""
+
+# Shared by the sorted-set scripts: drops members whose expiry has passed
+# (KEYS[1] scores, KEYS[2] names) and returns them as {id, name, ...}.
+_PRUNE = """
+local function prune(now)
+  local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+  local out = {}
+  for i = 1, #gone, 500 do
+    local chunk = {unpack(gone, i, math.min(i + 499, #gone))}
+    local names = redis.call('HMGET', KEYS[2], unpack(chunk))
+    redis.call('ZREM', KEYS[1], unpack(chunk))
+    redis.call('HDEL', KEYS[2], unpack(chunk))
+    for j = 1, #chunk do
+      out[#out + 1] = chunk[j]
+      out[#out + 1] = names[j] or ''
+    end
+  end
+  return out
+end
+local function members()
+  local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+  local out = {}
+  if #ids == 0 then return out end
+  local names = redis.call('HMGET', KEYS[2], unpack(ids))
+  for j = 1, #ids do
+    out[#out + 1] = ids[j]
+    out[#out + 1] = names[j] or ''
+  end
+  return out
+end
+"""
+
+# Directory page. KEYS: scores, names.  ARGV: now, after (exclusive), limit
+# Returns {total, {id, name, ...}} ordered by peer id.
+DIRECTORY = (
+    _PRUNE
+    + """
+prune(ARGV[1])
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+table.sort(ids)
+local page, limit = {}, tonumber(ARGV[3])
+for i = 1, #ids do
+  if #page >= limit then break end
+  if ids[i] > ARGV[2] then page[#page + 1] = ids[i] end
+end
+local out = {}
+if #page > 0 then
+  local names = redis.call('HMGET', KEYS[2], unpack(page))
+  for j = 1, #page do
+    out[#out + 1] = page[j]
+    out[#out + 1] = names[j] or ''
+  end
+end
+return {#ids, out}
+"""
+)
+
+# Adds or refreshes one member (directory or room). KEYS: scores, names.
+# ARGV: now, peer, name, expiry, capacity (0 = unlimited), only-if-present,
+# list members ('1': when someone joined or was pruned).
+# Returns {status, was_member, members, gone}; status 0 = full, 2 = absent.
+UPSERT = (
+    _PRUNE
+    + """
+local gone = prune(ARGV[1])
+local was = redis.call('ZSCORE', KEYS[1], ARGV[2])
+if not was and ARGV[6] == '1' then return {2, 0, {}, gone} end
+local cap = tonumber(ARGV[5])
+if not was and cap > 0 and redis.call('ZCARD', KEYS[1]) >= cap then
+  return {0, 0, members(), gone}
+end
+redis.call('ZADD', KEYS[1], ARGV[4], ARGV[2])
+if not was then redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]) end
+local listed = {}
+if ARGV[7] == '1' and (not was or #gone > 0) then listed = members() end
+return {1, was and 1 or 0, listed, gone}
+"""
+)
+
+# Removes one member. KEYS: scores, names.  ARGV: now, peer
+# Returns {removed, members, gone}.
+REMOVE = (
+    _PRUNE
+    + """
+local removed = redis.call('ZREM', KEYS[1], ARGV[2])
+redis.call('HDEL', KEYS[2], ARGV[2])
+local gone = prune(ARGV[1])
+return {removed, members(), gone}
+"""
+)
+
+# Lists the live members. KEYS: scores, names.  ARGV: now
+# Returns {members, gone}.
+MEMBERS = (
+    _PRUNE
+    + """
+local gone = prune(ARGV[1])
+return {members(), gone}
+"""
+)

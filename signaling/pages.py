@@ -1,0 +1,46 @@
+"""The browser apps' pages, the OpenAPI document and the health check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, jsonify, send_from_directory
+
+from .errors import Problem
+from .state import signaling
+from .validation import room_name
+
+ROOT = Path(__file__).resolve().parent.parent
+STATIC = ROOT / "static"
+bp = Blueprint("pages", __name__)
+
+PAGES = {"/": "index.html", "/phone": "phone.html", "/manual": "manual.html", "/devices": "devices.html"}
+
+
+def _page(filename: str):
+    return send_from_directory(STATIC, filename, max_age=0)
+
+
+for _path, _file in PAGES.items():
+    bp.add_url_rule(_path, f"page_{_file.split('.')[0]}", lambda _file=_file: _page(_file))
+
+
+@bp.get("/room/<room>")
+def room_page(room: str):
+    room_name(room)
+    return _page("room.html")
+
+
+@bp.get("/openapi.yaml")
+def openapi():
+    return send_from_directory(ROOT, "openapi.yaml", mimetype="application/yaml", max_age=0)
+
+
+@bp.get("/healthz")
+def healthz():
+    """200 when the store answers a PING, 503 (problem+json) otherwise."""
+    state = signaling()
+    state.store.redis.ping()
+    if state.draining.is_set():
+        raise Problem(503, "draining", "Shutting down", headers={"Retry-After": "1"})
+    return jsonify(status="ok", store=state.store_kind, waiting=state.hub.waiting)

@@ -1,0 +1,268 @@
+"""The Redis data model: sessions, mailboxes, the directory and rooms.
+
+Nothing here knows about Flask. Keys that belong to one peer share the hash
+tag ``{peer:<id>}`` so each per-peer script runs on one Redis Cluster slot:
+
+* ``<p>{peer:ID}:s``  hash: sid, name, created, last refresh, rate bucket
+* ``<p>{peer:ID}:m``  stream: the mailbox; entry id = message id = cursor
+* ``<p>{peer:ID}:r``  set: the rooms the peer is in
+* ``<p>{dir}:z`` / ``<p>{dir}:n``  directory: expiry scores / names
+* ``<p>{room:NAME}:z`` / ``:n``    room members: expiry scores / names
+* ``<p>wake:ID``      pub/sub channel: a hint that the mailbox grew
+
+All of a peer's keys expire together, ``presence_ttl`` after its last request.
+Sorted-set members whose expiry passed are pruned by whichever request reads
+the set next, so vanished peers disappear without a background worker.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+
+import redis
+
+from . import lua
+from .config import Settings
+
+SERVER_EVENTS = frozenset({"peer-joined", "peer-left", "session-ended"})
+
+
+class PeerTaken(Exception):
+    """A live session already holds the requested peer id."""
+
+
+class RoomFull(Exception):
+    """The room is at capacity."""
+
+
+OFFLINE = 0  # deliver(): the recipient has no live session
+FULL = -1  # deliver(): the recipient's mailbox holds mailbox_maxlen unread messages
+
+
+@dataclass
+class Session:
+    peer_id: str
+    sid: str
+    name: str
+    retry_after_ms: int = 0
+    rooms: list[str] = field(default_factory=list)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def next_id(stream_id: str) -> str:
+    """The smallest stream id greater than ``stream_id`` (for XTRIM MINID)."""
+    ms, _, seq = stream_id.partition("-")
+    return f"{ms}-{int(seq or 0) + 1}"
+
+
+def envelope(kind: str, data, sender: str, sender_name: str, room: str | None = None) -> str:
+    """Serialise an envelope without its ``id``/``ts``, which come from the stream id."""
+    body = {"type": kind, "data": data, "from": sender, "from_name": sender_name}
+    if room is not None:
+        body["room"] = room
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+
+
+def delivered(stream_id: str, stored: str) -> str:
+    """The envelope as JSON text, stamped with its id and timestamp (ms)."""
+    ts = stream_id.partition("-")[0]
+    return '{"id":"%s","ts":%s,%s' % (stream_id, ts, stored[1:])
+
+
+class Store:
+    """Every read and write of signaling state, each a single round trip where it matters."""
+
+    def __init__(self, client: redis.Redis, settings: Settings) -> None:
+        self.redis = client
+        self.settings = settings
+        self.prefix = settings.key_prefix
+        self._ttl_ms = int(settings.presence_ttl * 1000)
+        self._scripts = {
+            name: client.register_script(getattr(lua, name))
+            for name in ("REGISTER", "TOUCH", "SEND", "READ", "DIRECTORY", "UPSERT", "REMOVE", "MEMBERS")
+        }
+
+    # keys ---------------------------------------------------------------
+    def peer_keys(self, peer: str) -> list[str]:
+        tag = f"{self.prefix}{{peer:{peer}}}"
+        return [f"{tag}:s", f"{tag}:m", f"{tag}:r"]
+
+    def _dir_keys(self) -> list[str]:
+        return [f"{self.prefix}{{dir}}:z", f"{self.prefix}{{dir}}:n"]
+
+    def _room_keys(self, room: str) -> list[str]:
+        tag = f"{self.prefix}{{room:{room}}}"
+        return [f"{tag}:z", f"{tag}:n"]
+
+    def channel(self, peer: str) -> str:
+        return f"{self.prefix}wake:{peer}"
+
+    def peer_of_channel(self, channel: str) -> str:
+        return channel[len(self.prefix) + 5 :]
+
+    def _run(self, name: str, keys: list[str], args: list, client=None):
+        return self._scripts[name](keys=keys, args=args, client=client)
+
+    # sessions -----------------------------------------------------------
+    def register(self, name: str, peer_id: str | None = None) -> tuple[str, str]:
+        """Create a session; returns ``(peer_id, sid)``. Raises :class:`PeerTaken`."""
+        sid = secrets.token_urlsafe(18)
+        for _ in range(5 if peer_id is None else 1):
+            peer = peer_id or f"{secrets.randbelow(10**8):08d}"
+            now = now_ms()
+            if self._run("REGISTER", self.peer_keys(peer), [sid, name, now, self._ttl_ms]):
+                self._run("UPSERT", self._dir_keys(), [now, peer, name, now + self._ttl_ms, 0, 0, 0])
+                return peer, sid
+        raise PeerTaken(peer_id or "")
+
+    def touch(self, peer: str, sid: str, cost: int = 0) -> Session | None:
+        """Validate ``sid`` and keep the session alive; ``None`` when it is not live.
+
+        With ``cost`` > 0 the peer's send-rate bucket is charged; a refused
+        charge shows as ``retry_after_ms`` > 0. Every third of the presence TTL
+        this also refreshes the directory and room scores and prunes peers
+        that vanished, telling the rooms they left.
+        """
+        s = self.settings
+        now = now_ms()
+        reply = self._run(
+            "TOUCH",
+            self.peer_keys(peer),
+            [sid, self._ttl_ms, now, cost, s.send_rate / 1000.0, s.send_burst, int(s.heartbeat_interval * 1000)],
+        )
+        if not reply or reply[0] == 0:
+            return None
+        session = Session(peer, sid, _text(reply[1]), int(reply[3]), [_text(r) for r in reply[4]])
+        if reply[2]:
+            self._refresh(session, now)
+        return session
+
+    def _refresh(self, session: Session, now: int) -> None:
+        expiry = now + self._ttl_ms
+        self._run("UPSERT", self._dir_keys(), [now, session.peer_id, session.name, expiry, 0, 0, 0])
+        for room in session.rooms:
+            status, _, members, gone = self._run(
+                "UPSERT", self._room_keys(room), [now, session.peer_id, session.name, expiry, 0, 1, 1]
+            )
+            if status == 2:
+                self.redis.srem(self.peer_keys(session.peer_id)[2], room)
+            self._announce_gone(room, _pairs(gone), _pairs(members))
+
+    def end_session(self, peer: str) -> None:
+        """Leave every room (telling the members), then drop the session, mailbox and listing."""
+        keys = self.peer_keys(peer)
+        for room in self.redis.smembers(keys[2]):
+            self.leave_room(_text(room), peer, reason="left")
+        self.redis.delete(*keys)
+        self._run("REMOVE", self._dir_keys(), [now_ms(), peer])
+
+    def directory(self, after: str, limit: int) -> tuple[int, list[tuple[str, str]]]:
+        total, flat = self._run("DIRECTORY", self._dir_keys(), [now_ms(), after, limit])
+        return int(total), _pairs(flat)
+
+    def is_online(self, peer: str) -> bool:
+        return bool(self.redis.exists(self.peer_keys(peer)[0]))
+
+    # rooms --------------------------------------------------------------
+    def join_room(self, room: str, peer: str, name: str) -> list[tuple[str, str]]:
+        """Add ``peer`` to ``room``; returns the members. Raises :class:`RoomFull`."""
+        now = now_ms()
+        status, was, members, gone = self._run(
+            "UPSERT",
+            self._room_keys(room),
+            [now, peer, name, now + self._ttl_ms, self.settings.room_capacity, 0, 1],
+        )
+        members = _pairs(members)
+        self._announce_gone(room, _pairs(gone), members)
+        if status == 0:
+            raise RoomFull(room)
+        self.redis.sadd(self.peer_keys(peer)[2], room)
+        if not was:
+            event = envelope("peer-joined", {"peer_id": peer, "name": name}, peer, name, room)
+            self.fan_out([m for m, _ in members if m != peer], event)
+        return members if members else self.room_members(room)
+
+    def leave_room(self, room: str, peer: str, reason: str = "left") -> bool:
+        removed, members, gone = self._run("REMOVE", self._room_keys(room), [now_ms(), peer])
+        self.redis.srem(self.peer_keys(peer)[2], room)
+        members = _pairs(members)
+        self._announce_gone(room, _pairs(gone), members)
+        if removed:
+            name = self._name_of(peer)
+            event = envelope("peer-left", {"peer_id": peer, "name": name, "reason": reason}, peer, name, room)
+            self.fan_out([m for m, _ in members], event)
+        return bool(removed)
+
+    def room_members(self, room: str) -> list[tuple[str, str]]:
+        members, gone = self._run("MEMBERS", self._room_keys(room), [now_ms()])
+        members = _pairs(members)
+        self._announce_gone(room, _pairs(gone), members)
+        return members
+
+    def _name_of(self, peer: str) -> str:
+        return _text(self.redis.hget(self.peer_keys(peer)[0], "name") or b"")
+
+    def _announce_gone(self, room: str, gone: list[tuple[str, str]], members: list[tuple[str, str]]) -> None:
+        """Tell the remaining members about peers whose presence expired."""
+        if not gone:
+            return
+        gone_ids = {g for g, _ in gone}
+        recipients = [m for m, _ in members if m not in gone_ids]
+        for peer, name in gone:
+            self.redis.srem(self.peer_keys(peer)[2], room)
+            event = envelope("peer-left", {"peer_id": peer, "name": name, "reason": "timeout"}, peer, name, room)
+            self.fan_out(recipients, event)
+
+    # mailboxes ----------------------------------------------------------
+    def deliver(self, batches: dict[str, list[str]]) -> dict[str, list[str] | int]:
+        """Append envelopes to each recipient's mailbox, one script call per recipient.
+
+        Each recipient's list is all-or-nothing. The result maps a recipient
+        to its new message ids, or to :data:`OFFLINE` / :data:`FULL`.
+        """
+        if not batches:
+            return {}
+        s = self.settings
+        pipe = self.redis.pipeline(transaction=False)
+        for peer, items in batches.items():
+            keys = self.peer_keys(peer)[:2]
+            self._run("SEND", keys, [s.mailbox_maxlen, self._ttl_ms, self.channel(peer), *items], client=pipe)
+        out = {}
+        for peer, result in zip(batches, pipe.execute()):
+            out[peer] = [_text(i) for i in result] if isinstance(result, list) else int(result)
+        return out
+
+    def fan_out(self, recipients: list[str], stored: str) -> dict[str, list[str]]:
+        """Deliver one envelope to many peers, skipping those that went offline."""
+        results = self.deliver({p: [stored] for p in recipients})
+        return {p: r for p, r in results.items() if isinstance(r, list)}
+
+    def read(self, peer: str, cursor: str, count: int = 100, ack: bool = True) -> list[tuple[str, str]]:
+        """Return ``(id, envelope JSON)`` after ``cursor``; with ``ack``, drop what precedes it.
+
+        SSE reads with ``ack=False`` after its first read: a message written to
+        a socket is not yet received, so only the client's next cursor
+        (``Last-Event-ID``) may acknowledge it.
+        """
+        keep = next_id(cursor) if ack and cursor != "0" else ""
+        entries = self._run("READ", [self.peer_keys(peer)[1]], [cursor, keep, count])
+        out = []
+        for stream_id, fields in entries:
+            stream_id = _text(stream_id)
+            stored = _text(fields[1]) if isinstance(fields, list) else _text(fields[b"e"])
+            out.append((stream_id, delivered(stream_id, stored)))
+        return out
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _pairs(flat) -> list[tuple[str, str]]:
+    return [(_text(flat[i]), _text(flat[i + 1])) for i in range(0, len(flat), 2)]

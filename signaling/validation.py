@@ -1,0 +1,84 @@
+"""Input checks shared by the endpoints; each failure is a 400 problem naming the field."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from flask import Request
+
+from .errors import bad_request
+from .store import SERVER_EVENTS
+
+PEER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+ROOM = re.compile(r"[A-Za-z0-9_-]{1,64}")
+TYPE = re.compile(r"[A-Za-z][A-Za-z0-9._:-]{0,63}")
+CURSOR = re.compile(r"0|[0-9]{1,20}-[0-9]{1,20}")
+NAME_MAX = 64
+
+
+def json_object(request: Request) -> dict:
+    """The body as a JSON object; anything else is a 400."""
+    data = request.get_json(force=True, silent=True)
+    if not isinstance(data, dict):
+        raise bad_request("The body must be a JSON object")
+    return data
+
+
+def display_name(value) -> str:
+    """A display name: 1-64 printable characters, surrounding space trimmed."""
+    if not isinstance(value, str):
+        raise bad_request("'name' must be a string", field="name")
+    name = value.strip()
+    if not 1 <= len(name) <= NAME_MAX:
+        raise bad_request(f"'name' must be 1 to {NAME_MAX} characters", field="name")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in name):
+        raise bad_request("'name' contains control or unassigned characters", field="name")
+    return name
+
+
+def matching(pattern: re.Pattern, value, field: str, what: str) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise bad_request(f"'{field}' must be {what}", field=field)
+    return value
+
+
+def peer_id(value, field: str = "peer_id") -> str:
+    return matching(PEER_ID, value, field, "1-64 letters, digits, '-' or '_'")
+
+
+def room_name(value, field: str = "room") -> str:
+    return matching(ROOM, value, field, "1-64 letters, digits, '-' or '_'")
+
+
+def message_type(value) -> str:
+    kind = matching(TYPE, value, "type", "a name like 'offer' (letters, digits, . _ : -; max 64)")
+    if kind in SERVER_EVENTS:
+        raise bad_request(f"'{kind}' is sent by the server only", field="type")
+    return kind
+
+
+def cursor(value: str | None) -> str:
+    if value is None or value == "":
+        return "0"
+    return matching(CURSOR, value, "cursor", "a message id like '1700000000000-0' or '0'")
+
+
+def bounded_number(value: str | None, field: str, default: float, maximum: float) -> float:
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise bad_request(f"'{field}' must be a number", field=field) from None
+    if not 0 <= number <= maximum or number != number:
+        raise bad_request(f"'{field}' must be between 0 and {maximum:g}", field=field)
+    return number
+
+
+def whole_number(value: str | None, field: str, default: int, minimum: int, maximum: int) -> int:
+    if value is None or value == "":
+        return default
+    if not value.isdigit() or not minimum <= int(value) <= maximum:
+        raise bad_request(f"'{field}' must be a whole number from {minimum} to {maximum}", field=field)
+    return int(value)
