@@ -234,7 +234,7 @@ class Store:
             keys = self.peer_keys(peer)[:2]
             self._run("SEND", keys, [s.mailbox_maxlen, self._ttl_ms, self.channel(peer), *items], client=pipe)
         out = {}
-        for peer, result in zip(batches, pipe.execute()):
+        for peer, result in zip(batches, pipe.execute(), strict=True):
             out[peer] = [_text(i) for i in result] if isinstance(result, list) else int(result)
         return out
 
