@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 import redis
 from flask import current_app
+from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
+from redis.retry import Retry
 
 from .auth import Tokens
 from .config import Settings
@@ -45,11 +47,15 @@ def redis_clients(settings: Settings) -> tuple[redis.Redis, redis.Redis, str]:
     if settings.redis_url.startswith("rediss://"):
         # Heroku Key-Value Store presents a self-signed certificate.
         options["ssl_cert_reqs"] = settings.redis_ssl_cert_reqs
+    # A couple of quick retries ride out a failover; more would turn an outage
+    # into hung requests instead of a prompt 503.
+    retry = Retry(ExponentialWithJitterBackoff(cap=0.2, base=0.02), 2)
     pool = redis.BlockingConnectionPool.from_url(
-        settings.redis_url, max_connections=settings.redis_max_connections, timeout=5, **options
+        settings.redis_url, max_connections=settings.redis_max_connections, timeout=5, retry=retry, **options
     )
     commands = redis.Redis(connection_pool=pool)
-    pubsub = redis.Redis.from_url(settings.redis_url, retry=None, **options)
+    # The hub handles pub/sub failures itself (reconnect, resubscribe, wake all).
+    pubsub = redis.Redis.from_url(settings.redis_url, retry=Retry(NoBackoff(), 0), **options)
     return commands, pubsub, "redis"
 
 
