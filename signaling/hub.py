@@ -153,14 +153,14 @@ class Hub:
     def _listen(self) -> None:
         pubsub = self._pubsub
         while not self._stopping:
-            if self._confirmed and not pubsub.subscribed:
-                raise redis.ConnectionError("channels wanted but not subscribed")
-            if pubsub.subscribed:
-                message = pubsub.get_message(timeout=1.0)
-            else:
-                # A PubSub with no subscription has no connection to read from yet.
+            if pubsub.connection is None:
+                if self._confirmed:
+                    raise redis.ConnectionError("channels wanted but the pub/sub connection is gone")
+                # Nothing subscribed yet, so nothing to read from.
                 time.sleep(0.05)
                 message = None
+            else:
+                message = pubsub.get_message(timeout=1.0)
             if message is not None:
                 self._dispatch(message)
             self._unsubscribe_idle()
