@@ -21,10 +21,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ ! -x .venv/bin/python ]; then
-  python3 -m venv .venv
-fi
-.venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+bash scripts/venv.sh requirements-dev.txt
 
 # Root can make a network namespace directly; others need a user namespace too.
 unshare_flags=(-n)
