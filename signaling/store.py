@@ -56,9 +56,16 @@ def now_ms() -> int:
 
 
 def next_id(stream_id: str) -> str:
-    """The smallest stream id greater than ``stream_id`` (for XTRIM MINID)."""
+    """The smallest stream id greater than ``stream_id`` (for XTRIM MINID).
+
+    Both parts are 64-bit: a full sequence carries into the milliseconds, and
+    the largest id has no successor (trimming below it drops all before it).
+    """
     ms, _, seq = stream_id.partition("-")
-    return f"{ms}-{int(seq or 0) + 1}"
+    top = 2**64 - 1
+    if int(seq or 0) < top:
+        return f"{ms}-{int(seq or 0) + 1}"
+    return f"{int(ms) + 1}-0" if int(ms) < top else stream_id
 
 
 def envelope(kind: str, data, sender: str, sender_name: str, room: str | None = None) -> str:

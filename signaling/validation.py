@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 
@@ -14,12 +15,22 @@ PEER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 ROOM = re.compile(r"[A-Za-z0-9_-]{1,64}")
 TYPE = re.compile(r"[A-Za-z][A-Za-z0-9._:-]{0,63}")
 CURSOR = re.compile(r"0|[0-9]{1,20}-[0-9]{1,20}")
+STREAM_ID_MAX = 2**64 - 1
 NAME_MAX = 64
 
 
 def json_object(request: Request) -> dict:
-    """The body as a JSON object; anything else is a 400."""
-    data = request.get_json(force=True, silent=True)
+    """The body as a JSON object; anything else is a 400.
+
+    Python's parser also takes NaN/Infinity and lone surrogates, which would
+    be relayed as envelopes no client can parse (or fail to encode for Redis),
+    and raises RecursionError on deep nesting: all of those are 400s too.
+    """
+    try:
+        data = request.get_json(force=True, silent=True)
+        json.dumps(data, ensure_ascii=False, allow_nan=False).encode()
+    except (ValueError, RecursionError):
+        data = None
     if not isinstance(data, dict):
         raise bad_request("The body must be a JSON object")
     return data
@@ -61,7 +72,12 @@ def message_type(value) -> str:
 def cursor(value: str | None) -> str:
     if value is None or value == "":
         return "0"
-    return matching(CURSOR, value, "cursor", "a message id like '1700000000000-0' or '0'")
+    what = "a message id like '1700000000000-0' or '0'"
+    matching(CURSOR, value, "cursor", what)
+    # Redis refuses ids past 64 bits with an error that would read as an outage (503).
+    if value != "0" and any(int(part) > STREAM_ID_MAX for part in value.split("-")):
+        raise bad_request(f"'cursor' must be {what}", field="cursor")
+    return value
 
 
 def bounded_number(value: str | None, field: str, default: float, maximum: float) -> float:
@@ -79,6 +95,7 @@ def bounded_number(value: str | None, field: str, default: float, maximum: float
 def whole_number(value: str | None, field: str, default: int, minimum: int, maximum: int) -> int:
     if value is None or value == "":
         return default
-    if not value.isdigit() or not minimum <= int(value) <= maximum:
+    # isdigit() alone takes '²' and 5000-digit strings, which int() refuses.
+    if not re.fullmatch(r"[0-9]{1,9}", value) or not minimum <= int(value) <= maximum:
         raise bad_request(f"'{field}' must be a whole number from {minimum} to {maximum}", field=field)
     return int(value)
