@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import redis
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import api, config, delivery, errors, logs, pages, state
 from .config import Settings
@@ -29,6 +30,9 @@ def create_app(
     app.register_blueprint(delivery.bp)
     app.register_blueprint(pages.bp)
     app.after_request(_security_headers)
+    if settings.proxy_hops:
+        # The platform's proxy appends the client address to X-Forwarded-For.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)
     return app
 
 

@@ -39,6 +39,15 @@ def register():
     if wanted is not None:
         wanted = v.peer_id(wanted)
     state = signaling()
+    wait = state.store.allow_registration(request.remote_addr or "unknown", state.settings.register_rate)
+    if wait:
+        raise Problem(
+            429,
+            "rate-limited",
+            "Too many sessions",
+            "Too many sessions from this address; retry later",
+            headers={"Retry-After": str(wait)},
+        )
     try:
         peer, sid = state.store.register(name, wanted)
     except PeerTaken:

@@ -41,6 +41,8 @@ class Settings:
     send_burst: int = 200
     room_capacity: int = 6
     peers_page_max: int = 200
+    register_rate: int = 60
+    proxy_hops: int = 0
 
     transports: tuple[str, ...] = ("sse", "longpoll")
     stun_urls: tuple[str, ...] = ()
@@ -79,6 +81,11 @@ def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[
 def _on_app_engine_standard(env: Mapping[str, str]) -> bool:
     """App Engine standard buffers responses, so SSE cannot stream there."""
     return bool(env.get("GAE_ENV") == "standard" or env.get("GAE_APPLICATION"))
+
+
+def _behind_platform_proxy(env: Mapping[str, str]) -> bool:
+    """App Engine, Cloud Run/Functions and Heroku put one proxy in front that sets X-Forwarded-For."""
+    return any(env.get(name) for name in ("GAE_ENV", "GAE_APPLICATION", "K_SERVICE", "DYNO"))
 
 
 def _check_redis_url(url: str) -> None:
@@ -146,6 +153,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         send_burst=_number(env, "SEND_BURST", 200, int, 1),
         room_capacity=_number(env, "ROOM_CAPACITY", 6, int, 2),
         peers_page_max=_number(env, "PEERS_PAGE_MAX", 200, int, 1),
+        register_rate=_number(env, "REGISTER_RATE", 60, int, 0),
+        proxy_hops=_number(env, "PROXY_HOPS", 1 if _behind_platform_proxy(env) else 0, int, 0),
         transports=transports,
         stun_urls=_list(env, "STUN_URLS", ("stun:stun.l.google.com:19302",)),
         turn_urls=turn_urls,

@@ -128,6 +128,18 @@ class Store:
                 return peer, sid
         raise PeerTaken(peer_id or "")
 
+    def allow_registration(self, client: str, per_minute: int) -> int:
+        """Count a registration from ``client``; 0 if allowed, else seconds to wait."""
+        if per_minute <= 0:
+            return 0
+        window = now_ms() // 60000
+        key = f"{self.prefix}{{client:{client}}}:reg:{window}"
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.pexpire(key, 61000)
+        count = pipe.execute()[0]
+        return 0 if count <= per_minute else 60 - (now_ms() // 1000) % 60
+
     def touch(self, peer: str, sid: str, cost: int = 0) -> Session | None:
         """Validate ``sid`` and keep the session alive; ``None`` when it is not live.
 

@@ -94,6 +94,8 @@ class AppServer:
             "HOST": "127.0.0.1",
             "PORT": str(self.port),
             "STUN_URLS": "",
+            # Every test client registers from 127.0.0.1; tests of this limit set their own.
+            "REGISTER_RATE": "0",
             "WEB_CONCURRENCY": "1",
             "PYTHONUNBUFFERED": "1",
             **(env or {}),
