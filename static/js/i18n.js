@@ -34,6 +34,11 @@ export function language() {
   return current;
 }
 
+/** The keys registered for lang (lets tests check that every table has both languages). */
+export function keys(lang) {
+  return Object.keys(tables[lang] || {});
+}
+
 export function languages() {
   return SUPPORTED.slice();
 }
