@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import fakeredis
 import pytest
 
 from signaling import create_app
+from signaling import store as store_module
 from signaling.config import load
+from tests.unit.spec_check import SpecCheckedClient
 
 
 @pytest.fixture
@@ -48,7 +51,8 @@ def app(make_app):
 
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    """The test client; every exchange is checked against openapi.yaml (see ``spec_check``)."""
+    return checked_client(app)
 
 
 @pytest.fixture
@@ -56,10 +60,48 @@ def register(client):
     """Register a peer; returns ``(peer_id, auth headers, full body)``."""
 
     def do(name: str = "Alice", peer_id: str | None = None):
-        body = {"name": name} if peer_id is None else {"name": name, "peer_id": peer_id}
-        response = client.post("/v1/sessions", json=body)
-        assert response.status_code == 201, response.get_json()
-        data = response.get_json()
-        return data["peer_id"], {"Authorization": f"Bearer {data['token']}"}, data
+        return register_on(client, name, peer_id)
 
     return do
+
+
+def register_on(client, name: str = "Alice", peer_id: str | None = None):
+    """Register a peer through ``client``; returns ``(peer_id, auth headers, full body)``."""
+    body = {"name": name} if peer_id is None else {"name": name, "peer_id": peer_id}
+    response = client.post("/v1/sessions", json=body)
+    assert response.status_code == 201, response.get_json()
+    data = response.get_json()
+    return data["peer_id"], {"Authorization": f"Bearer {data['token']}"}, data
+
+
+def checked_client(app) -> SpecCheckedClient:
+    """A spec-checked test client for an app made with ``make_app(...)``."""
+    return SpecCheckedClient(app, app.response_class, use_cookies=True)
+
+
+@pytest.fixture
+def state(app):
+    """The app's :class:`signaling.state.Signaling` (store, hub, settings)."""
+    return app.extensions["signaling"]
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The store's clock (``now_ms``), frozen and moved by hand: ``clock.advance(seconds)``."""
+
+    class Clock:
+        def __init__(self) -> None:
+            self.ms = int(time.time() * 1000)
+
+        def advance(self, seconds: float) -> None:
+            self.ms += int(seconds * 1000)
+
+    fake = Clock()
+    monkeypatch.setattr(store_module, "now_ms", lambda: fake.ms)
+    return fake
+
+
+@pytest.fixture
+def raw_client(app):
+    """A plain Flask test client, for exchanges that must not be checked against the spec."""
+    return app.test_client()

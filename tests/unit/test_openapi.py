@@ -1,0 +1,55 @@
+"""openapi.yaml is a valid OpenAPI 3.1 document that lists exactly the app's API routes."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+from openapi_spec_validator import validate
+
+from tests.unit.spec_check import SPEC_PATH, spec_dict
+
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+
+
+def _app_operations(app) -> set[tuple[str, str]]:
+    out = set()
+    for rule in app.url_map.iter_rules():
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        if path.startswith("/v1/") or path in ("/healthz", "/openapi.yaml"):
+            out |= {(path, m.lower()) for m in rule.methods - IGNORED_METHODS}
+    return out
+
+
+def _spec_operations() -> set[tuple[str, str]]:
+    methods = {"get", "put", "post", "delete", "patch"}
+    return {(path, m) for path, item in spec_dict()["paths"].items() for m in item if m in methods}
+
+
+def test_the_spec_is_valid_openapi():
+    validate(spec_dict())
+    assert spec_dict()["openapi"].startswith("3.1")
+
+
+def test_every_route_is_in_the_spec_and_every_operation_is_a_route(app):
+    assert _app_operations(app) == _spec_operations()
+
+
+def test_the_app_serves_this_spec(client):
+    response = client.get("/openapi.yaml")
+    assert response.status_code == 200
+    assert response.mimetype == "application/yaml"
+    assert yaml.safe_load(response.get_data(as_text=True)) == yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+
+
+def test_every_error_response_is_a_problem():
+    """RFC 9457 everywhere: no operation documents an error body other than problem+json."""
+    for path, item in spec_dict()["paths"].items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            for status, response in operation["responses"].items():
+                if "$ref" in response:
+                    response = spec_dict()["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+                if int(status) >= 400:
+                    assert list(response["content"]) == ["application/problem+json"], (path, method, status)
