@@ -62,6 +62,7 @@ class Hub:
         self._stopping = False
         self.reconnects = 0
         self.on_reconnect: Callable[[], None] | None = None
+        self.on_wait_change: Callable[[int], None] | None = None  # +1/-1 per waiter (metrics)
 
     # public -------------------------------------------------------------
     @property
@@ -82,6 +83,8 @@ class Hub:
             if confirmed is None:
                 confirmed = self._confirmed[channel] = threading.Event()
                 self._send("subscribe", channel)
+        if self.on_wait_change:
+            self.on_wait_change(1)
         confirmed.wait(CONFIRM_TIMEOUT)
         return waiter
 
@@ -89,12 +92,14 @@ class Hub:
         """Forget a waiter; its channel stays subscribed a while for the next poll."""
         with self._lock:
             waiters = self._waiters.get(waiter.peer)
-            if waiters is None:
+            if waiters is None or waiter not in waiters:
                 return
             waiters.discard(waiter)
             if not waiters:
                 del self._waiters[waiter.peer]
                 self._idle_since[self._channel_of(waiter.peer)] = time.monotonic()
+        if self.on_wait_change:
+            self.on_wait_change(-1)
 
     def wake_all(self) -> None:
         """Wake every local waiter (they re-read their mailboxes)."""
