@@ -1,0 +1,139 @@
+"""Operations endpoints: Prometheus metrics at ``/metrics`` and readiness at ``/readyz``.
+
+Counting points elsewhere call the small functions below (``sent``,
+``delivered``, ``redis_error``, ``waiting_changed``); everything about
+Prometheus stays in this module.
+
+Several gunicorn workers: each worker is its own process with its own
+counters. When ``PROMETHEUS_MULTIPROC_DIR`` is set (gunicorn.conf.py sets it
+to a fresh temporary directory whenever it runs more than one worker),
+prometheus-client keeps the values in files there and ``/metrics`` sums
+every worker's, whichever worker answers the scrape.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from flask import Blueprint, Flask, Response, g, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import generate_latest as _generate_latest
+
+bp = Blueprint("ops", __name__)
+
+REQUESTS = Counter(
+    "signaling_http_requests_total",
+    "HTTP requests answered, by route, method and status",
+    ["endpoint", "method", "status"],
+)
+LATENCY = Histogram(
+    "signaling_http_request_duration_seconds",
+    "Time to the response headers, by route (a long-poll includes its wait; an SSE stream only its start)",
+    ["endpoint", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30),
+)
+SENT = Counter("signaling_messages_sent_total", "Messages accepted into a recipient's mailbox (one per recipient)")
+DELIVERED = Counter("signaling_messages_delivered_total", "Messages handed to a reader, by transport", ["transport"])
+DELIVERY_DELAY = Histogram(
+    "signaling_delivery_delay_seconds",
+    "From the message entering the mailbox (its stream id's time) to being handed to a reader",
+    ["transport"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+WAITING = Gauge(
+    "signaling_waiting_clients", "SSE streams and long-polls waiting for mail right now", multiprocess_mode="livesum"
+)
+HUB_RECONNECTS = Counter("signaling_hub_reconnects_total", "Times the hub's pub/sub connection was re-established")
+REDIS_ERRORS = Counter("signaling_redis_errors_total", "Redis failures seen by requests, by exception", ["error"])
+
+
+# counting points ------------------------------------------------------------
+def sent(results: dict) -> None:
+    """Count the mailbox entries a ``Store.deliver`` result accepted."""
+    SENT.inc(sum(len(r) for r in results.values() if isinstance(r, list)))
+
+
+def delivered(transport: str, entries: list[tuple[str, str]]) -> None:
+    """Count messages handed out and how long each waited in its mailbox."""
+    if not entries:
+        return
+    DELIVERED.labels(transport).inc(len(entries))
+    now_ms = time.time() * 1000
+    histogram = DELIVERY_DELAY.labels(transport)
+    for stream_id, _ in entries:
+        try:
+            stamped = int(stream_id.partition("-")[0])
+        except ValueError:
+            continue
+        # Redis's clock stamps the id; a little skew against ours is clamped to zero.
+        histogram.observe(max(0.0, (now_ms - stamped) / 1000))
+
+
+def redis_error(error: BaseException) -> None:
+    REDIS_ERRORS.labels(type(error).__name__).inc()
+
+
+def waiting_changed(delta: int) -> None:
+    WAITING.inc(delta)
+
+
+# wiring ---------------------------------------------------------------------
+def init_app(app: Flask) -> None:
+    """Count every request, expose ``/metrics`` and ``/readyz``, count hub reconnects."""
+    state = app.extensions["signaling"]
+    previous = state.hub.on_reconnect
+
+    def on_reconnect() -> None:
+        HUB_RECONNECTS.inc()
+        if previous is not None:
+            previous()
+
+    state.hub.on_reconnect = on_reconnect
+    state.hub.on_wait_change = waiting_changed
+    app.before_request(_start)
+    app.after_request(_count)
+    app.register_blueprint(bp)
+
+
+def _start() -> None:
+    g.metrics_started = time.perf_counter()
+
+
+def _count(response):
+    rule = request.url_rule
+    endpoint = rule.rule if rule is not None else "unmatched"
+    REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
+    started = g.get("metrics_started")
+    if started is not None:
+        LATENCY.labels(endpoint, request.method).observe(time.perf_counter() - started)
+    return response
+
+
+def generate_latest() -> bytes:
+    """The exposition text: this process's registry, or every worker's when multiprocess."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return _generate_latest(registry)
+    return _generate_latest(REGISTRY)
+
+
+@bp.get("/metrics")
+def metrics():
+    return Response(generate_latest(), content_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/readyz")
+def readyz():
+    """Ready for traffic: the store answers a PING and this process is not shutting down."""
+    from .errors import Problem
+    from .state import signaling
+
+    state = signaling()
+    if state.draining.is_set():
+        raise Problem(503, "draining", "Shutting down", "This instance is shutting down", headers={"Retry-After": "1"})
+    state.store.redis.ping()
+    return jsonify(status="ready", store=state.store_kind)
