@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
+from . import metrics
 from . import validation as v
 from .auth import bearer_token, unauthorized
 from .errors import Problem
@@ -197,6 +198,7 @@ def send():
         targets.append(slots)
 
     results = state.store.deliver(batches)
+    metrics.sent(results)
     direct = {to for to, _, _, _ in parsed if to is not None}
     offline = sorted(p for p in direct if results.get(p) == OFFLINE)
     full = sorted(p for p in direct if results.get(p) == FULL)
