@@ -15,6 +15,7 @@ import time
 from flask import Blueprint, Response, request
 from redis.exceptions import RedisError
 
+from . import metrics
 from . import validation as v
 from .api import authenticate
 from .state import Signaling, signaling
@@ -34,6 +35,7 @@ def poll():
     entries = state.store.read(session.peer_id, cursor, READ_COUNT)
     if not entries and wait > 0:
         entries = _wait_for_mail(state, session.peer_id, cursor, wait)
+    metrics.delivered("longpoll", entries)
     last = entries[-1][0] if entries else cursor
     body = '{"messages":[%s],"cursor":%s}' % (",".join(e for _, e in entries), json.dumps(last))
     return Response(body, mimetype="application/json", headers={"Cache-Control": "no-store"})
@@ -81,6 +83,7 @@ def _stream(state: Signaling, peer: str, sid: str, cursor: str):
             ack = False
             if entries:
                 cursor = entries[-1][0]
+                metrics.delivered("sse", entries)
                 yield "".join(f"id: {i}\ndata: {e}\n\n" for i, e in entries)
                 if len(entries) == READ_COUNT:
                     continue
@@ -96,6 +99,7 @@ def _stream(state: Signaling, peer: str, sid: str, cursor: str):
                 next_keepalive = now + s.keepalive_interval
             waiter.wait(min(next_keepalive, deadline) - now)
     except RedisError as error:
+        metrics.redis_error(error)
         log.warning("stream ended: store unavailable (%s)", type(error).__name__)
         yield retry
     finally:
