@@ -14,6 +14,8 @@ from flask import Flask, Response, json, request
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
+from . import metrics
+
 PROBLEM_BASE = "urn:http-signaling:problem:"
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,7 @@ def _http_error(error: HTTPException) -> Response:
 
 
 def _redis_down(error: RedisError) -> Response:
+    metrics.redis_error(error)
     log.warning("redis unavailable: %s", type(error).__name__)
     problem = Problem(
         503,
