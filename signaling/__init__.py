@@ -6,7 +6,7 @@ import redis
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import api, config, delivery, errors, logs, pages, state
+from . import api, config, delivery, errors, logs, metrics, pages, state
 from .config import Settings
 
 __all__ = ["create_app"]
@@ -29,6 +29,7 @@ def create_app(
     app.register_blueprint(api.bp)
     app.register_blueprint(delivery.bp)
     app.register_blueprint(pages.bp)
+    metrics.init_app(app)
     app.after_request(_security_headers)
     if settings.proxy_hops:
         # The platform's proxy appends the client address to X-Forwarded-For.
