@@ -1,0 +1,27 @@
+"""Integration fixtures: real redis-server, real ``gunicorn -k gevent``, over loopback HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.processes import RedisServer
+
+
+@pytest.fixture
+def app(app_server_factory):
+    """One gunicorn gevent instance on the session's redis-server."""
+    return app_server_factory()
+
+
+@pytest.fixture
+def two_apps(app_server_factory):
+    """Two instances on two ports sharing one Redis (and one key prefix)."""
+    return app_server_factory(), app_server_factory()
+
+
+@pytest.fixture
+def own_redis():
+    """A redis-server of this test's own, for tests that stop it or count its clients."""
+    server = RedisServer()
+    yield server
+    server.stop()
