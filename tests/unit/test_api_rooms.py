@@ -1,0 +1,71 @@
+"""Directory and rooms over HTTP: paging, joining, capacity and the events members receive."""
+
+from __future__ import annotations
+
+from tests.unit.conftest import checked_client, register_on
+
+
+def poll(client, headers) -> list[dict]:
+    response = client.get("/v1/messages", headers=headers)
+    assert response.status_code == 200
+    return response.get_json()["messages"]
+
+
+def test_peers_pages_through_everyone_online(client, register):
+    _, headers, _ = register("A", "a")
+    for peer in ("b", "c", "d", "e"):
+        register(peer.upper(), peer)
+    seen, after = [], ""
+    while True:
+        page = client.get(f"/v1/peers?limit=2&after={after}", headers=headers).get_json()
+        assert page["total"] == 5
+        seen += [p["peer_id"] for p in page["peers"]]
+        if page["next"] is None:
+            break
+        after = page["next"]
+    assert seen == ["a", "b", "c", "d", "e"]
+
+
+def test_peers_rejects_bad_paging(client, register):
+    _, headers, _ = register()
+    for query in ("limit=0", "limit=201", "limit=ten", "limit=-1", "after=%20x", "after=" + "x" * 65):
+        response = client.get(f"/v1/peers?{query}", headers=headers)
+        assert response.status_code == 400, query
+        assert response.get_json()["field"] in ("limit", "after")
+
+
+def test_join_look_leave(client, register):
+    _, alice, _ = register("Alice", "alice")
+    _, bob, _ = register("Bob", "bob")
+    assert client.post("/v1/rooms/lobby/members", headers=alice).get_json()["members"] == [
+        {"peer_id": "alice", "name": "Alice"}
+    ]
+    joined = client.post("/v1/rooms/lobby/members", headers=bob).get_json()
+    assert [m["peer_id"] for m in joined["members"]] == ["alice", "bob"]
+    assert joined["capacity"] == 6
+    (event,) = poll(client, alice)
+    assert (event["type"], event["room"], event["data"]) == ("peer-joined", "lobby", {"peer_id": "bob", "name": "Bob"})
+    assert client.delete("/v1/rooms/lobby/members/me", headers=bob).status_code == 204
+    (event,) = [e for e in poll(client, alice) if e["type"] == "peer-left"]
+    assert event["data"] == {"peer_id": "bob", "name": "Bob", "reason": "left"}
+    assert client.get("/v1/rooms/lobby", headers=bob).get_json()["members"] == [{"peer_id": "alice", "name": "Alice"}]
+
+
+def test_a_full_room_is_409_with_its_capacity(make_app):
+    client = checked_client(make_app(room_capacity=2))
+    first, second, third = (register_on(client, name)[1] for name in ("A", "B", "C"))
+    for headers in (first, second):
+        assert client.post("/v1/rooms/r/members", headers=headers).status_code == 200
+    response = client.post("/v1/rooms/r/members", headers=third)
+    assert response.status_code == 409
+    assert response.get_json()["capacity"] == 2
+    assert response.get_json()["type"].endswith(":room-full")
+    assert client.post("/v1/rooms/r/members", headers=second).status_code == 200, "members may rejoin"
+
+
+def test_bad_room_names_are_400(client, register):
+    _, headers, _ = register()
+    for room in ("a.b", "x" * 65, "caf%C3%A9", "%20"):
+        assert client.post(f"/v1/rooms/{room}/members", headers=headers).status_code == 400, room
+        assert client.get(f"/v1/rooms/{room}", headers=headers).status_code == 400, room
+        assert client.delete(f"/v1/rooms/{room}/members/me", headers=headers).status_code == 400, room
