@@ -3,28 +3,159 @@
 Read by gunicorn from the working directory for every `gunicorn main:app`
 (Procfile, app.yaml, Dockerfile, tests). Platform variables respected:
 PORT, WEB_CONCURRENCY; our own: HOST, WORKER_CONNECTIONS, GRACEFUL_TIMEOUT.
+
+Start-up checks happen here, in the master, before any worker boots: a bad
+setting prints one line and exits 2. (A worker that failed on it instead
+would be restarted by the master forever.)
 """
 
+import importlib.util
+import json
+import logging
 import os
+import shutil
 import sys
+import tempfile
+import time
+from pathlib import Path
 
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8080')}"
+
+def _fail(message: str) -> None:
+    sys.stderr.write(f"signaling: configuration error: {message}\n")
+    sys.stderr.flush()
+    raise SystemExit(2)
+
+
+def _int(name: str, default: int, minimum: int = 1) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        _fail(f"{name}={raw!r} is not a valid int")
+    if value < minimum:
+        _fail(f"{name}={raw!r} must be at least {minimum}")
+    return value
+
+
+def _check_settings() -> None:
+    """Run signaling/config.py's checks (stdlib only: nothing else of the app is imported here)."""
+    spec = importlib.util.spec_from_file_location(
+        "_signaling_config", Path(__file__).parent / "signaling" / "config.py"
+    )
+    config = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = config  # dataclasses look their module up there
+    spec.loader.exec_module(config)
+    try:
+        config.load()
+    except config.ConfigError as error:
+        _fail(str(error))
+
+
+_check_settings()
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{_int('PORT', 8080)}"
 worker_class = "gevent"
-workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
-worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "4000"))
-graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "10"))
+workers = _int("WEB_CONCURRENCY", 1)
+worker_connections = _int("WORKER_CONNECTIONS", 4000)
+# Open streams end at once on SIGTERM (see post_worker_init), so this is only
+# for idle keep-alive connections. Cloud Run kills 10 s after SIGTERM, Heroku 30 s.
+graceful_timeout = _int("GRACEFUL_TIMEOUT", 10, 0)
 timeout = 30
 keepalive = 75
+# No runtime control socket: nothing on a platform uses it, and every instance
+# on one machine (tests, several apps) would fight over the same path in $HOME.
+control_socket_disable = True
 # The app writes its own JSON access log without query strings (tokens ride in them).
 accesslog = None
 errorlog = "-"
+
+_metrics_dir = None
+if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # Each worker counts for itself; prometheus-client sums them from files here.
+    # Set before any worker imports prometheus_client (the app loads in the workers).
+    _metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="signaling-metrics-")
+
+
+class _JsonLines(logging.Formatter):
+    """gunicorn's own log lines in the same JSON shape as the app's (signaling/logs.py)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(record.created)),
+            "level": record.levelname,
+            "severity": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "pid": record.process,
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "root": {"level": "INFO", "handlers": []},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+    },
+    "handlers": {
+        "error_console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
+    },
+    "formatters": {"json": {"()": _JsonLines}},
+}
 
 
 def on_starting(server):
     """Refuse several workers on the embedded store: each would hold its own private copy."""
     if not (os.environ.get("REDIS_URL") or os.environ.get("REDIS_TLS_URL")) and server.cfg.workers > 1:
-        sys.stderr.write(
-            "signaling: the embedded store lives inside one process; set REDIS_URL to run "
-            f"{server.cfg.workers} workers (or use WEB_CONCURRENCY=1)\n"
+        _fail(
+            "the embedded store lives inside one process; set REDIS_URL to run "
+            f"{server.cfg.workers} workers (or use WEB_CONCURRENCY=1)"
         )
-        sys.exit(1)
+
+
+def post_worker_init(worker):
+    """On SIGTERM, end open SSE streams and long-polls at once instead of holding shutdown.
+
+    gunicorn waits up to graceful_timeout for requests in flight, and a waiting
+    stream never finishes by itself: without this every deploy or scale-down
+    would stall, then cut streams without the ``retry:`` that tells clients
+    when to reconnect (to another instance). Messages are never at risk: they
+    live in Redis, and the client resumes from its ``Last-Event-ID``/cursor.
+    """
+    import signal
+
+    import gevent
+
+    state = getattr(worker.wsgi, "extensions", {}).get("signaling")
+    if state is None:
+        return
+
+    def drain():
+        state.draining.set()
+        state.hub.wake_all()
+
+    def on_term(sig, frame):
+        gevent.spawn(drain)
+        worker.handle_exit(sig, frame)
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.siginterrupt(signal.SIGTERM, False)
+
+
+def on_exit(server):
+    if _metrics_dir:
+        shutil.rmtree(_metrics_dir, ignore_errors=True)
+
+
+def child_exit(server, worker):
+    """Forget a dead worker's live gauges (multiprocess metrics)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
