@@ -15,6 +15,9 @@ if __name__ == "__main__":
 
 import os
 import sys
+import threading
+
+from flask import Response
 
 from signaling import create_app
 from signaling.config import ConfigError
@@ -23,13 +26,56 @@ try:
     app = create_app()
 except ConfigError as error:
     sys.stderr.write(f"signaling: configuration error: {error}\n")
-    raise SystemExit(2) from None
+    # 3 is gunicorn's "worker failed to boot": its master stops instead of respawning
+    # workers. (gunicorn.conf.py checks the settings in the master first anyway.)
+    raise SystemExit(3) from None
 
 
 def handle(request):
-    """Cloud Functions (Functions Framework) entry point: ``--target=handle``."""
-    with app.request_context(request.environ):
-        return app.full_dispatch_request()
+    """Cloud Functions (Functions Framework) entry point: ``--target=handle``.
+
+    The whole WSGI app runs on the request's environ (so ProxyFix and every
+    hook apply) and its body is passed on unbuffered: SSE streams through.
+    """
+    return Response.from_app(app.wsgi_app, request.environ)
+
+
+def drain() -> None:
+    """Stop waiting: SSE streams end with ``retry:``, long-polls answer now, /readyz turns 503."""
+    state = app.extensions["signaling"]
+    state.draining.set()
+    state.hub.wake_all()
+
+
+def _drain_on_sigterm_under_functions_framework() -> None:
+    """The Functions Framework serves through its own gunicorn (threads, no gunicorn.conf.py).
+
+    Its workers get SIGTERM when Cloud Run scales in or redeploys; without
+    this, open streams would hold the worker until it is killed. The worker
+    class is patched before the master forks the worker that inherits it.
+    """
+    if "functions_framework" not in sys.modules:
+        return
+    import signal
+
+    from gunicorn.workers.base import Worker
+
+    original = Worker.init_signals
+
+    def init_signals(worker) -> None:
+        original(worker)
+        exit_handler = worker.handle_exit
+
+        def on_term(sig, frame):
+            threading.Thread(target=drain, name="signaling-drain", daemon=True).start()
+            exit_handler(sig, frame)
+
+        signal.signal(signal.SIGTERM, on_term)
+
+    Worker.init_signals = init_signals
+
+
+_drain_on_sigterm_under_functions_framework()
 
 
 def serve() -> None:
