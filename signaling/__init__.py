@@ -23,6 +23,9 @@ def create_app(
     app = Flask(__name__, static_folder=str(pages.STATIC), static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
+    # '/v1/rooms//members' would get Werkzeug's 308 HTML redirect (to another
+    # route); an API answers an unknown path with a 404 problem instead.
+    app.url_map.merge_slashes = False
     app.extensions["signaling"] = state.build(settings, client, pubsub_client)
     errors.init_app(app)
     logs.init_app(app)
