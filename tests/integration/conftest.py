@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.peers import Peer
 from tests.support.processes import RedisServer
+
+
+@pytest.fixture(autouse=True)
+def _hang_up(app_server_factory):
+    """Before the test's servers stop, clients hang up, so gunicorn need not wait out idle keep-alives."""
+    yield
+    Peer.hang_up_all()
 
 
 @pytest.fixture

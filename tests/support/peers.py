@@ -6,6 +6,7 @@ one peer can talk to several instances that share a Redis.
 
 from __future__ import annotations
 
+import weakref
 from urllib.parse import quote
 
 import requests
@@ -20,9 +21,18 @@ def base_of(server) -> str:
 class Peer:
     """One registered session: its id, name and token, and the API calls it makes."""
 
+    live: weakref.WeakSet[Peer] = weakref.WeakSet()
+
+    @classmethod
+    def hang_up_all(cls) -> None:
+        """Close every peer's idle keep-alive connections (gunicorn waits for them when it stops)."""
+        for peer in list(cls.live):
+            peer.http.close()
+
     def __init__(self, server, name: str, peer_id: str | None = None, http: requests.Session | None = None):
         self.server = base_of(server)
         self.http = http or requests.Session()
+        Peer.live.add(self)
         body = {"name": name} if peer_id is None else {"name": name, "peer_id": peer_id}
         response = self.http.post(self.server + "/v1/sessions", json=body, timeout=10)
         if response.status_code != 201:
