@@ -81,3 +81,16 @@ def test_ice_servers_mint_turn_rest_credentials(make_app):
     expected = base64.b64encode(hmac.new(secret.encode(), turn["username"].encode(), hashlib.sha1).digest()).decode()
     assert turn["credential"] == expected
     assert registered["ice_servers"][1]["urls"] == ["turn:turn.example:3478"]
+
+
+def test_too_many_registrations_from_one_address_are_429(make_app, clock):
+    """The clock is frozen so the per-minute window cannot roll over mid-test."""
+    client = checked_client(make_app(register_rate=2))
+    register_on(client, "A")
+    register_on(client, "B")
+    response = client.post("/v1/sessions", json={"name": "C"})
+    assert response.status_code == 429
+    assert response.get_json()["type"].endswith(":rate-limited")
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    other = client.post("/v1/sessions", json={"name": "D"}, environ_base={"REMOTE_ADDR": "127.0.0.2"})
+    assert other.status_code == 201, "the limit is per address"
