@@ -86,7 +86,7 @@ export class SignalingClient extends EventTarget {
     this.connected = false; // receiving is live
     this.cursor = '0';
     this.rooms = new Set();
-    this.counters = { registrations: 0, sseOpens: 0, sseReady: 0, sseErrors: 0, polls: 0, posts: 0, received: 0, duplicates: 0 };
+    this.counters = { registrations: 0, sseOpens: 0, sseReady: 0, sseErrors: 0, polls: 0, posts: 0, sendRetries: 0, received: 0, duplicates: 0 };
     this._seen = new Set();
     this._queue = [];
     this._flushTimer = null;
@@ -431,6 +431,7 @@ export class SignalingClient extends EventTarget {
           this._emit('send-error', { error, messages: items.map((i) => i.message) });
           return;
         }
+        this.counters.sendRetries += 1;
         let delay = backoffDelay(attempt++, this.options.backoffBase, this.options.backoffMax);
         if (kind === 'rate-limited') {
           delay = Math.max(delay, error.retryAfter * 1000);

@@ -97,7 +97,9 @@ def test_call_rings_connects_streams_and_hangs_up(app_server, new_context):
     bob_bytes = bob.wait_media_growing()
     assert alice_bytes > 0 and bob_bytes > 0
     # The timer and the quality read-out run from the call's own data.
-    alice.page.wait_for_function("() => /\\d:\\d\\d/.test(document.getElementById('call-timer').textContent)", timeout=WAIT)
+    alice.page.wait_for_function(
+        "() => /\\d:\\d\\d/.test(document.getElementById('call-timer').textContent)", timeout=WAIT
+    )
     alice.page.wait_for_function("() => document.getElementById('quality').dataset.quality !== 'unknown'", timeout=WAIT)
     assert alice.page.text_content("#call-peer-name") == "Bob"
     alice.page.screenshot(path=str(artifact_path("phone-in-call.png")))
