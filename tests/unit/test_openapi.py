@@ -10,13 +10,14 @@ from openapi_spec_validator import validate
 from tests.unit.spec_check import SPEC_PATH, spec_dict
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
+OPERATIONS_PATHS = ("/healthz", "/readyz", "/metrics", "/openapi.yaml")
 
 
 def _app_operations(app) -> set[tuple[str, str]]:
     out = set()
     for rule in app.url_map.iter_rules():
         path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
-        if path.startswith("/v1/") or path in ("/healthz", "/openapi.yaml"):
+        if path.startswith("/v1/") or path in OPERATIONS_PATHS:
             out |= {(path, m.lower()) for m in rule.methods - IGNORED_METHODS}
     return out
 
@@ -53,3 +54,10 @@ def test_every_error_response_is_a_problem():
                     response = spec_dict()["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
                 if int(status) >= 400:
                     assert list(response["content"]) == ["application/problem+json"], (path, method, status)
+
+
+def test_operations_endpoints_match_the_spec(client, state):
+    assert client.get("/readyz").get_json()["status"] == "ready"
+    assert client.get("/metrics").status_code == 200
+    state.draining.set()
+    assert client.get("/readyz").status_code == 503
