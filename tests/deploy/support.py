@@ -13,6 +13,9 @@ import requests
 from tests.support.processes import ROOT, VENV_BIN
 
 READ_TIMEOUT = 20
+# An idle keep-alive connection holds a stopping gunicorn worker until GRACEFUL_TIMEOUT;
+# tests that stop servers should not wait for that, so every request closes its connection.
+CLOSE = {"Connection": "close"}
 
 
 def procfile_command(process: str = "web") -> str:
@@ -38,7 +41,7 @@ class Peer:
 
     def __init__(self, base: str, name: str, **fields) -> None:
         self.base = base
-        response = requests.post(f"{base}/v1/sessions", json={"name": name, **fields}, timeout=10)
+        response = requests.post(f"{base}/v1/sessions", json={"name": name, **fields}, headers=CLOSE, timeout=10)
         assert response.status_code == 201, response.text
         self.session = response.json()
         self.peer_id = self.session["peer_id"]
@@ -46,7 +49,7 @@ class Peer:
 
     @property
     def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
+        return {"Authorization": f"Bearer {self.token}", **CLOSE}
 
     def get(self, path: str, base: str | None = None, **kwargs) -> requests.Response:
         return requests.get(f"{base or self.base}{path}", headers=self.auth, timeout=READ_TIMEOUT, **kwargs)
@@ -74,7 +77,7 @@ class SSE:
     """Reads an event stream frame by frame (each frame: a dict of its fields, comments under ``":"``)."""
 
     def __init__(self, peer: Peer, base: str, last_event_id: str | None, token_in_query: bool) -> None:
-        headers = {"Accept": "text/event-stream"}
+        headers = {"Accept": "text/event-stream", **CLOSE}
         url = f"{base}/v1/events"
         if token_in_query:
             url += f"?token={peer.token}"
