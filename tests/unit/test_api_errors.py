@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import random
+import socket
 
 import pytest
+import redis
 
+from signaling import create_app
 from tests.unit.conftest import checked_client
 
 
@@ -148,3 +151,17 @@ def test_no_input_gives_500(make_app, fake_server):
             statuses.add(response.status_code)
         client.get("/v1/messages?cursor=0", headers=headers)  # keep the mailbox from filling
     assert {200, 400, 401, 404} <= statuses, "the sweep reached past validation"
+
+
+def test_a_redis_that_refuses_connections_is_503(settings):
+    """The real client's errors (connection refused on a closed loopback port) map to 503 too."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    dead = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=1, retry=None)
+    app = create_app(settings, client=dead, pubsub_client=dead)
+    client = checked_client(app)
+    problem(client.get("/healthz"), 503)
+    response = client.post("/v1/sessions", json={"name": "A"})
+    assert problem(response, 503)["type"].endswith(":store-unavailable")
+    assert response.headers["Retry-After"]
