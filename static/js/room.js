@@ -1,0 +1,211 @@
+// The room page: join screen, tiles, controls, chat, invite link. Wires
+// LocalMedia (our devices) and RoomSession (members + mesh of PeerCalls) to the DOM.
+import { t } from './i18n.js';
+import { copyText, mediaError, say, startPage } from './lang-switch.js';
+import { ChatLog } from './chat-log.js';
+import { LocalMedia, VIDEO_SIZES } from './room-media.js';
+import { RoomFullError, RoomSession } from './room-session.js';
+import { RoomControls } from './room-controls.js';
+import { SpeakingDetector } from './room-speaking.js';
+import { Tile, TileGrid } from './room-tiles.js';
+import './strings/room.js';
+
+const $ = (id) => document.getElementById(id);
+const ROOM = /^[A-Za-z0-9_-]{1,64}$/;
+const NAME_KEY = 'signaling.name';
+const LOCAL = 'local';
+
+class RoomPage {
+  constructor() {
+    this.room = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || '');
+    this.session = null;
+    this.media = null;
+    this.grid = new TileGrid($('tiles'));
+    this.chat = new ChatLog($('chat-log'));
+    this.speaking = null;
+    this.chatReceived = []; // {from, name, text, ts} (tests read this)
+    say($('page-title'), 'room.title', { room: this.room });
+    say($('join-heading'), 'room.heading', { room: this.room });
+    say($('room-label'), 'room.title', { room: this.room });
+    try { $('join-name').value = localStorage.getItem(NAME_KEY) || ''; } catch { /* storage blocked */ }
+    $('join-form').addEventListener('submit', (event) => { event.preventDefault(); this.join(); });
+    $('chat-form').addEventListener('submit', (event) => { event.preventDefault(); this.sendChat(); });
+    $('copy-link').addEventListener('click', () => this.copyLink());
+    if (!ROOM.test(this.room)) this.showJoinError('room.bad_room');
+  }
+
+  showJoinError(key, vars) {
+    const box = $('join-error');
+    box.className = 'notice error';
+    box.hidden = !key;
+    say(box, key, vars);
+  }
+
+  notice(key, vars) {
+    const box = $('room-notice');
+    box.hidden = !key;
+    say(box, key, vars);
+  }
+
+  async join() {
+    const name = $('join-name').value.trim();
+    if (!name) { this.showJoinError('room.need_name'); $('join-name').focus(); return; }
+    if (!ROOM.test(this.room)) return;
+    try { localStorage.setItem(NAME_KEY, name); } catch { /* storage blocked */ }
+    this.showJoinError(null);
+    $('left-actions').hidden = true;
+    const button = $('join-button');
+    button.disabled = true;
+    say(button.querySelector('span'), 'room.joining');
+    const low = new URLSearchParams(location.search).get('video') === 'low';
+    this.media = new LocalMedia({ video: low ? VIDEO_SIZES.low : VIDEO_SIZES.normal });
+    const failures = await this.media.start({ camera: $('join-camera').checked, mic: $('join-mic').checked });
+    this.session = new RoomSession({ room: this.room, name, media: this.media });
+    this.listen(this.session);
+    try {
+      await this.session.join();
+    } catch (error) {
+      this.media.stopAll();
+      this.session.client.leave();
+      this.session = null;
+      if (error instanceof RoomFullError) this.showJoinError('room.full', { capacity: error.capacity });
+      else this.showJoinError('room.join_failed', { message: error.message || String(error) });
+      button.disabled = false;
+      say(button.querySelector('span'), 'room.join');
+      return;
+    }
+    button.disabled = false;
+    say(button.querySelector('span'), 'room.join');
+    if (failures.length) this.notice('room.media_warning', { message: t(...mediaError(failures[0])) });
+    this.enterRoom(name);
+  }
+
+  enterRoom(name) {
+    $('join-screen').hidden = true;
+    $('room-shell').hidden = false;
+    $('share').hidden = false;
+    $('share-link').value = `${location.origin}/room/${encodeURIComponent(this.room)}`;
+    this.speaking = new SpeakingDetector((id, on) => this.grid.get(id)?.setSpeaking(on));
+    const local = this.grid.add(new Tile({ id: LOCAL, name, local: true }));
+    this.grid.container.prepend(local.el);
+    this.controls ||= new RoomControls({
+      media: this.media,
+      onError: (key, error) => this.notice(key, { message: t(...mediaError(error)) }),
+      onLeave: () => this.leave(),
+    });
+    this.controls.media = this.media;
+    this.media.addEventListener('tracks', () => this.showLocal());
+    this.media.addEventListener('state', () => this.showLocal());
+    this.showLocal();
+    this.updatePeople();
+    this.ready = true;
+  }
+
+  listen(session) {
+    session.addEventListener('member-added', ({ detail: { member, quiet } }) => {
+      const tile = this.grid.add(new Tile({ id: member.peer_id, name: member.name }));
+      tile.setStream(member.call.remoteStream);
+      tile.setBadge('room.connecting');
+      if (this.ready && !quiet) this.chat.system('room.joined_msg', { name: member.name });
+      this.updatePeople();
+    });
+    session.addEventListener('member-removed', ({ detail: { member, reason, quiet } }) => {
+      this.grid.remove(member.peer_id);
+      this.speaking?.unwatch(member.peer_id);
+      if (!quiet) this.chat.system(reason === 'timeout' ? 'room.timeout_msg' : 'room.left_msg', { name: member.name });
+      this.updatePeople();
+    });
+    session.addEventListener('track', ({ detail: { member, track, kind } }) => {
+      const tile = this.grid.get(member.peer_id);
+      if (!tile) return;
+      tile.setStream(member.call.remoteStream);
+      if (kind === 'audio') this.speaking?.watch(member.peer_id, track);
+      else {
+        track.addEventListener('mute', () => this.showMember(member));
+        track.addEventListener('unmute', () => this.showMember(member));
+      }
+      this.showMember(member);
+    });
+    session.addEventListener('member-updated', ({ detail: { member } }) => this.showMember(member));
+    session.addEventListener('connection', ({ detail: { member, state } }) => {
+      const tile = this.grid.get(member.peer_id);
+      if (!tile) return;
+      if (state === 'connected') tile.setBadge(null);
+      else if (state === 'disconnected' || state === 'failed') tile.setBadge('room.reconnecting');
+      else if (state !== 'closed') tile.setBadge('room.connecting');
+    });
+    session.addEventListener('chat', ({ detail: { member, text, ts } }) => {
+      this.chatReceived.push({ from: member.peer_id, name: member.name, text, ts });
+      this.chat.add({ name: member.name, ts, text });
+    });
+  }
+
+  /** A remote tile shows video only while the sender says its camera/screen is on and frames arrive. */
+  showMember(member) {
+    const tile = this.grid.get(member.peer_id);
+    if (!tile) return;
+    const video = member.call.remoteStream.getVideoTracks()[0];
+    const sending = member.state.camera || member.state.screen;
+    tile.setVideoVisible(Boolean(sending && video && !video.muted && video.readyState === 'live'));
+    tile.setMicOn(member.state.mic);
+    tile.setScreen(member.state.screen);
+    this.speaking?.setEnabled(member.peer_id, member.state.mic);
+  }
+
+  showLocal() {
+    const tile = this.grid.get(LOCAL);
+    if (!tile || !this.media) return;
+    const state = this.media.state();
+    tile.setStream(this.media.preview);
+    tile.setVideoVisible(Boolean(this.media.videoTrack));
+    tile.setScreen(state.screen);
+    tile.setMicOn(state.mic);
+    this.speaking?.watch(LOCAL, this.media.audioTrack);
+    this.speaking?.setEnabled(LOCAL, state.mic);
+  }
+
+  updatePeople() {
+    if (!this.session?.capacity) return;
+    say($('people'), 'room.people', { count: this.session.members.size + 1, capacity: this.session.capacity });
+  }
+
+  sendChat() {
+    const input = $('chat-input');
+    const text = input.value.trim();
+    if (!text || !this.session) return;
+    const message = this.session.sendChat(text);
+    this.chat.add({ name: this.session.name, ts: message.ts, text, mine: true });
+    input.value = '';
+  }
+
+  async copyLink() {
+    const label = $('copy-link').querySelector('span');
+    const ok = await copyText($('share-link').value, $('share-link'));
+    say(label, ok ? 'common.copied' : 'common.copy_failed');
+    setTimeout(() => say(label, 'room.copy_link'), 2000);
+  }
+
+  async leave() {
+    const session = this.session;
+    if (!session) return;
+    this.session = null;
+    this.ready = false;
+    await session.leave();
+    this.media.stopAll();
+    this.speaking?.stop();
+    for (const id of [...this.grid.tiles.keys()]) this.grid.remove(id);
+    $('room-shell').hidden = true;
+    $('share').hidden = true;
+    $('join-screen').hidden = false;
+    $('people').textContent = '';
+    this.notice(null);
+    this.showJoinError('room.left');
+    $('join-error').className = 'notice';
+    $('join-form').hidden = true; // "Join again" reloads the page for a clean start
+    $('rejoin').href = location.pathname + location.search;
+    $('left-actions').hidden = false;
+  }
+}
+
+startPage();
+window.room = new RoomPage();

@@ -1,0 +1,68 @@
+"""Landing page and the en/日本語 switch every page shows."""
+
+from __future__ import annotations
+
+import pytest
+
+PAGES = ["/", "/manual", "/devices", "/room/i18n-check"]
+
+
+def test_landing_links_and_room_form(app_server, new_context):
+    page = new_context(locale="en-US").new_page()
+    page.goto(app_server.url("/"))
+    assert page.locator("h1").inner_text() == "Video calls with signaling over plain HTTP"
+    for link, href in (("#link-phone", "/phone"), ("#link-manual", "/manual"), ("#link-devices", "/devices")):
+        assert page.locator(link).get_attribute("href") == href
+    page.fill("#room-name", "bad name!")
+    page.click("#room-go")
+    assert "letters, digits" in page.locator("#room-error").inner_text()
+    page.fill("#room-name", "standup-1")
+    page.fill("#display-name", "Ada")
+    page.click("#room-go")
+    page.wait_for_url("**/room/standup-1")
+    assert page.locator("#join-name").input_value() == "Ada"
+
+
+def test_browser_language_picks_japanese_and_switch_changes_text(app_server, new_context):
+    page = new_context(locale="ja-JP").new_page()
+    page.goto(app_server.url("/"))
+    assert page.locator("html").get_attribute("lang") == "ja"
+    assert page.locator("h1").inner_text() == "普通の HTTP でシグナリングするビデオ通話"
+    page.click(".lang-button[data-lang=en]")
+    assert page.locator("h1").inner_text() == "Video calls with signaling over plain HTTP"
+    assert page.locator(".lang-button[data-lang=en]").get_attribute("aria-pressed") == "true"
+    # remembered across pages
+    page.goto(app_server.url("/manual"))
+    assert page.locator("html").get_attribute("lang") == "en"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_has_the_switch_and_no_untranslated_keys(app_server, new_context, path):
+    context = new_context(locale="en-US")
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(app_server.url(path))
+    page.wait_for_selector(".lang-button[data-lang=ja]")
+    english = page.locator("body").inner_text()
+    page.click(".lang-button[data-lang=ja]")
+    japanese = page.locator("body").inner_text()
+    assert english != japanese
+    assert page.title()
+    # every table has both languages: no English left behind in Japanese (and the reverse)
+    untranslated = page.evaluate(
+        """async () => {
+          const i18n = await import('/static/js/i18n.js');
+          const en = i18n.keys('en'), ja = new Set(i18n.keys('ja'));
+          return en.filter(k => !ja.has(k)).concat(i18n.keys('ja').filter(k => !en.includes(k)));
+        }"""
+    )
+    assert untranslated == []
+    # every data-i18n key resolved in both languages (t() returns the key itself when missing)
+    missing = page.evaluate(
+        """() => [...document.querySelectorAll('[data-i18n]')].map(e => e.dataset.i18n)
+                 .filter(k => document.querySelector(`[data-i18n="${k}"]`).textContent === k)"""
+    )
+    assert missing == []
+    assert not [e for e in errors if "favicon" not in e], errors
