@@ -46,11 +46,12 @@ def wait_until(check, timeout: float = 15.0, interval: float = 0.05, what: str =
 class RedisServer:
     """A throwaway redis-server on a free loopback port."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None) -> None:
+        """``port``: reuse one (e.g. to bring a stopped server back where clients expect it)."""
         binary = shutil.which("redis-server")
         if not binary:
             raise RuntimeError("redis-server is not installed: run scripts/test.sh (it apt-installs redis-server)")
-        self.port = free_port()
+        self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix="redis-test-")
         self.process = subprocess.Popen(
             [

@@ -1,0 +1,83 @@
+"""Redis goes away and comes back: clients are told (503, Retry-After), then everything works again."""
+
+from __future__ import annotations
+
+import threading
+
+import requests
+
+from tests.support.peers import Peer
+from tests.support.processes import RedisServer, wait_until
+
+
+def _is_problem_503(response: requests.Response) -> bool:
+    assert response.status_code == 503, f"{response.status_code} {response.text}"
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert int(response.headers["Retry-After"]) >= 1
+    assert response.json()["status"] == 503
+    return True
+
+
+def _waiting(app) -> int:
+    return requests.get(app.url("/healthz"), timeout=5).json()["waiting"]
+
+
+def test_redis_outage_then_recovery(app_server_factory, own_redis):
+    # Waits re-check the mailbox only every 60 s, and clients give up after 15 s: an
+    # answer in time can only come from the hub's wake-up (or its reconnect).
+    app = app_server_factory({"REDIS_URL": own_redis.url, "HUB_RECHECK_INTERVAL": "60"})
+    alice, bob = Peer(app, "Alice"), Peer(app, "Bob", peer_id="bob-outage")
+    carol = Peer(app, "Carol")
+    stream = carol.sse()
+    assert stream.next_event().event == "ready"
+
+    polled = {}
+
+    def long_poll():
+        polled["response"] = bob.http.get(app.url("/v1/messages"), params={"wait": 25}, headers=bob.auth, timeout=15)
+
+    poller = threading.Thread(target=long_poll)
+    poller.start()
+    wait_until(lambda: _waiting(app) == 2, what="bob and carol waiting")
+
+    own_redis.stop()
+
+    # Whoever was waiting hears about it instead of hanging on.
+    poller.join(20)
+    assert _is_problem_503(polled["response"])
+    stream.read_until_closed(timeout=15)
+    assert stream.eof, "the SSE stream stayed open while Redis was gone"
+    assert b"retry:" in bytes(stream.body).split(b"event: ready", 1)[1]
+    stream.close()
+
+    # New requests are refused with a problem, nothing accepted then lost.
+    assert _is_problem_503(alice.send(bob.id, "anyone?"))
+    assert _is_problem_503(requests.get(app.url("/healthz"), timeout=10))
+    assert _is_problem_503(requests.post(app.url("/v1/sessions"), json={"name": "Dave"}, timeout=10))
+    events = requests.get(app.url("/v1/events"), params={"token": carol.token}, timeout=10, stream=True)
+    assert _is_problem_503(events)
+    events.close()
+
+    back = RedisServer(port=own_redis.port)  # same address, empty data
+    try:
+        wait_until(lambda: requests.get(app.url("/healthz"), timeout=5).status_code == 200, what="healthz 200")
+        # The data went with the server, so sessions start over: old tokens are refused...
+        assert alice.get("/v1/sessions/me").status_code == 401
+        # ...and the same peer id can be taken again, on the channel the hub watched before the outage.
+        alice2, bob2 = Peer(app, "Alice"), Peer(app, "Bob", peer_id="bob-outage")
+        result = {}
+        poller = threading.Thread(target=lambda: result.update(body=bob2.poll(wait=25, timeout=15)))
+        poller.start()
+        wait_until(lambda: _waiting(app) == 1, what="bob waiting again")
+        sent = alice2.send_ok(bob2.id, "you're back")
+        poller.join(20)
+        assert [m["id"] for m in result["body"]["messages"]] == [sent], "the hub did not wake the waiter"
+
+        # SSE too (resuming after what the poll returned).
+        with bob2.sse(last_event_id=bob2.cursor) as again:
+            assert again.next_event().event == "ready"
+            sent = alice2.send_ok(bob2.id, "streaming again")
+            event = again.next_message(timeout=15)
+            assert event is not None and event.id == sent
+    finally:
+        back.stop()
