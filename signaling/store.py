@@ -90,6 +90,11 @@ class Store:
         self.settings = settings
         self.prefix = settings.key_prefix
         self._ttl_ms = int(settings.presence_ttl * 1000)
+        # Directory/room scores are refreshed only every heartbeat_interval
+        # (TOUCH's 'due'), while every request extends the session itself; a
+        # score must outlast the session, or a live peer whose requests come
+        # 30-45 s apart is pruned from its rooms and announced as timed out.
+        self._listed_ms = self._ttl_ms + int(settings.heartbeat_interval * 1000)
         self._scripts = {
             name: client.register_script(getattr(lua, name))
             for name in ("REGISTER", "TOUCH", "SEND", "READ", "DIRECTORY", "UPSERT", "REMOVE", "MEMBERS")
@@ -124,7 +129,7 @@ class Store:
             peer = peer_id or f"{secrets.randbelow(10**8):08d}"
             now = now_ms()
             if self._run("REGISTER", self.peer_keys(peer), [sid, name, now, self._ttl_ms]):
-                self._run("UPSERT", self._dir_keys(), [now, peer, name, now + self._ttl_ms, 0, 0, 0])
+                self._run("UPSERT", self._dir_keys(), [now, peer, name, now + self._listed_ms, 0, 0, 0])
                 return peer, sid
         raise PeerTaken(peer_id or "")
 
@@ -163,7 +168,7 @@ class Store:
         return session
 
     def _refresh(self, session: Session, now: int) -> None:
-        expiry = now + self._ttl_ms
+        expiry = now + self._listed_ms
         self._run("UPSERT", self._dir_keys(), [now, session.peer_id, session.name, expiry, 0, 0, 0])
         for room in session.rooms:
             status, _, members, gone = self._run(
@@ -195,7 +200,7 @@ class Store:
         status, was, members, gone = self._run(
             "UPSERT",
             self._room_keys(room),
-            [now, peer, name, now + self._ttl_ms, self.settings.room_capacity, 0, 1],
+            [now, peer, name, now + self._listed_ms, self.settings.room_capacity, 0, 1],
         )
         members = _pairs(members)
         self._announce_gone(room, _pairs(gone), members)
