@@ -92,10 +92,11 @@ def test_a_vanished_peer_is_pruned_and_reported_as_timeout(store, state, clock):
 
 def test_a_vanished_peer_is_reported_once_by_whichever_read_comes_first(store, state, clock):
     join(store, "r", "alice", "bob", "carol")
-    clock.advance(state.settings.presence_ttl / 2)
+    listed_for = state.settings.presence_ttl + state.settings.heartbeat_interval
+    clock.advance(listed_for / 2)
     for peer in ("alice", "carol"):
         store.join_room("r", peer, peer.title())  # refresh their scores, not Bob's
-    clock.advance(state.settings.presence_ttl / 2 + 1)
+    clock.advance(listed_for / 2 + 1)
     assert [p for p, _ in store.room_members("r")] == ["alice", "carol"]
     store.room_members("r")
     for peer in ("alice", "carol"):
@@ -107,7 +108,28 @@ def test_capacity_counts_only_live_members(make_app, clock):
     app = make_app(room_capacity=2)
     store = app.extensions["signaling"].store
     join(store, "r", "alice", "bob")
-    clock.advance(app.extensions["signaling"].settings.presence_ttl + 1)
+    s = app.extensions["signaling"].settings
+    clock.advance(s.presence_ttl + s.heartbeat_interval + 1)
     store.register("Carol", "carol")
     store.join_room("r", "carol", "Carol")  # both others timed out, so there is room
     assert store.room_members("r") == [("carol", "Carol")]
+
+
+def test_a_live_peer_is_never_pruned_from_its_room(store, state, clock):
+    """While a session is alive its peer must stay in its rooms, however its requests are spaced.
+
+    Bob's requests come at 10 s and 50 s: 40 s apart, under the 45 s presence
+    TTL, so his session never lapses. Alice polls every 5 s meanwhile; nobody
+    may be told that Bob timed out.
+    """
+    assert (state.settings.presence_ttl, state.settings.heartbeat_interval) == (45.0, 15.0)
+    join(store, "r", "alice", "bob")
+    sids = {p: store.redis.hget(store.peer_keys(p)[0], "sid").decode() for p in ("alice", "bob")}
+    for second in range(5, 65, 5):
+        clock.advance(5)
+        assert store.touch("alice", sids["alice"]) is not None
+        if second in (10, 50):
+            assert store.touch("bob", sids["bob"]) is not None
+        assert sorted(p for p, _ in store.room_members("r")) == ["alice", "bob"], f"at {second} s"
+        assert sorted(p for p, _ in store.directory("", 10)[1]) == ["alice", "bob"], f"at {second} s"
+    assert events(store, "alice", "peer-left") == []
