@@ -25,6 +25,7 @@ class JsonFormatter(logging.Formatter):
         entry = {
             "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
             "level": record.levelname,
+            "severity": record.levelname,  # what Google Cloud Logging reads from a JSON line
             "logger": record.name,
             "message": record.getMessage(),
         }
