@@ -40,13 +40,21 @@ def _int(name: str, default: int, minimum: int = 1) -> int:
 
 
 def _check_settings() -> None:
-    """Run signaling/config.py's checks (stdlib only: nothing else of the app is imported here)."""
+    """Run signaling/config.py's checks in the master, before any worker boots.
+
+    config.py is loaded by path so the master does not import Flask, redis and
+    the rest before the gevent workers fork and monkey-patch; if it ever needs
+    its package, it is imported the ordinary way.
+    """
     spec = importlib.util.spec_from_file_location(
         "_signaling_config", Path(__file__).parent / "signaling" / "config.py"
     )
     config = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = config  # dataclasses look their module up there
-    spec.loader.exec_module(config)
+    try:
+        spec.loader.exec_module(config)
+    except ImportError:
+        from signaling import config
     try:
         config.load()
     except config.ConfigError as error:
