@@ -55,3 +55,70 @@ def test_call_connects_after_app_restart_mid_setup(app_server, new_context):
     bob.page.wait_for_selector("#server-status", state="hidden", timeout=WAIT)
     alice.page.click("#hangup-button")
     bob.wait_state("idle")
+
+
+def test_sse_blocked_falls_back_to_longpoll(app_server, new_context):
+    # A proxy that refuses event streams: every /v1/events request fails at once.
+    context = new_context()
+    context.route("**/v1/events*", lambda route: route.abort("connectionrefused"))
+    page = context.new_page()
+    page.goto(app_server.url("/phone"))
+    page.fill("#name-input", "Behind a proxy")
+    page.click("#register-button")
+    page.wait_for_selector("#screen-home:not([hidden])", timeout=WAIT)
+    assert page.evaluate("() => window.phone.client.transport") == "longpoll"
+    counters = page.evaluate("() => window.phone.client.counters")
+    assert counters["sseOpens"] >= 3 and counters["sseReady"] == 0 and counters["polls"] > 0, counters
+    assert page.get_attribute("#notice", "data-reason") == "status.longpoll"
+
+
+def test_silent_sse_falls_back_to_longpoll_and_calls_work(app_server, new_context):
+    # A buffering proxy: the event stream request never yields a byte.
+    held = []
+    alice = Phone(new_context, app_server, "Alice")
+    context = new_context()
+    context.route("**/v1/events*", lambda route: held.append(route))
+    page = context.new_page()
+    page.goto(app_server.url("/phone"))
+    page.fill("#name-input", "Bob")
+    page.click("#register-button")
+    page.wait_for_selector("#screen-home:not([hidden])", timeout=WAIT)
+    assert held, "the stream was attempted"
+    assert page.evaluate("() => window.phone.client.transport") == "longpoll"
+    bob_number = page.evaluate("() => window.phone.client.peerId")
+    button = alice.page.locator(f'#contacts button[data-peer-id="{bob_number}"]')
+    button.wait_for(timeout=WAIT)
+    button.click()
+    page.wait_for_function("() => window.phone.state === 'incoming'", timeout=WAIT)
+    page.click("#accept-button")
+    alice.wait_state("in-call")
+    alice.wait_media_growing()
+
+
+def test_session_ended_is_re_registered_with_the_same_number(app_server_factory, new_context):
+    server = app_server_factory({"SSE_KEEPALIVE": "0.5"})  # the stream notices a dead session quickly
+    alice = Phone(new_context, server, "Alice")
+    bob = Phone(new_context, server, "Bob")
+    number = bob.number
+    # The server forgets Bob's session (as after a presence timeout); his client keeps running.
+    status = bob.js(
+        "async () => (await fetch('/v1/sessions/me', {method: 'DELETE',"
+        " headers: {Authorization: 'Bearer ' + window.phone.client.token}})).status"
+    )
+    assert status == 204
+    bob.page.wait_for_function("() => window.phone.client.counters.registrations === 2", timeout=WAIT)
+    bob.page.wait_for_function("() => window.phone.client.connected", timeout=WAIT)
+    assert bob.js("() => window.phone.client.peerId") == number
+    connect_call(alice, bob)
+    bob.wait_media_growing()
+
+
+def test_leaving_the_page_ends_the_call_and_the_listing(app_server, new_context):
+    alice = Phone(new_context, app_server, "Alice")
+    bob = Phone(new_context, app_server, "Bob")
+    connect_call(alice, bob)
+    alice.wait_media_growing()
+    bob.page.goto("about:blank")  # pagehide: hang-up and DELETE /v1/sessions/me, both keepalive fetches
+    alice.wait_state("idle")
+    assert alice.notice_reason() in ("remote-hangup", "offline")
+    alice.contact(bob).wait_for(state="detached", timeout=WAIT)
