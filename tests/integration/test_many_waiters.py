@@ -146,12 +146,13 @@ def test_thousand_waiting_clients_one_worker_few_redis_connections(app_server_fa
             swarm.pump(0.05)  # let the accept queue drain between bursts
 
     redis_client = own_redis.client()
+    probe = requests.Session()
     peak = 0
 
     def all_waiting() -> bool:
         nonlocal peak
         peak = max(peak, len(_app_connections(redis_client)))
-        return requests.get(app.url("/healthz"), timeout=10).json()["waiting"] == CLIENTS
+        return probe.get(app.url("/healthz"), timeout=10).json()["waiting"] == CLIENTS
 
     try:
         swarm.pump_until(all_waiting, timeout=45, what=f"{CLIENTS} clients waiting on the worker")
@@ -194,8 +195,9 @@ def test_thousand_waiting_clients_one_worker_few_redis_connections(app_server_fa
         others = [c for c in swarm.clients if c not in sample]
         assert not any(c.closed for c in others)
         assert not any(b"\nid: " in c.received for c in others if c.kind == "sse")
-        assert requests.get(app.url("/healthz"), timeout=10).json()["waiting"] == CLIENTS - SAMPLE
+        assert probe.get(app.url("/healthz"), timeout=10).json()["waiting"] == CLIENTS - SAMPLE
         assert len(_app_connections(redis_client)) <= POOL_CAP + 1
     finally:
         swarm.close()
         redis_client.close()
+        probe.close()

@@ -18,8 +18,8 @@ def _is_problem_503(response: requests.Response) -> bool:
     return True
 
 
-def _waiting(app) -> int:
-    return requests.get(app.url("/healthz"), timeout=5).json()["waiting"]
+def _waiting(app, http: requests.Session) -> int:
+    return http.get(app.url("/healthz"), timeout=5).json()["waiting"]
 
 
 def test_redis_outage_then_recovery(app_server_factory, own_redis):
@@ -38,7 +38,7 @@ def test_redis_outage_then_recovery(app_server_factory, own_redis):
 
     poller = threading.Thread(target=long_poll)
     poller.start()
-    wait_until(lambda: _waiting(app) == 2, what="bob and carol waiting")
+    wait_until(lambda: _waiting(app, alice.http) == 2, what="bob and carol waiting")
 
     own_redis.stop()
 
@@ -52,15 +52,15 @@ def test_redis_outage_then_recovery(app_server_factory, own_redis):
 
     # New requests are refused with a problem, nothing accepted then lost.
     assert _is_problem_503(alice.send(bob.id, "anyone?"))
-    assert _is_problem_503(requests.get(app.url("/healthz"), timeout=10))
-    assert _is_problem_503(requests.post(app.url("/v1/sessions"), json={"name": "Dave"}, timeout=10))
-    events = requests.get(app.url("/v1/events"), params={"token": carol.token}, timeout=10, stream=True)
+    assert _is_problem_503(alice.http.get(app.url("/healthz"), timeout=10))
+    assert _is_problem_503(alice.http.post(app.url("/v1/sessions"), json={"name": "Dave"}, timeout=10))
+    events = alice.http.get(app.url("/v1/events"), params={"token": carol.token}, timeout=10, stream=True)
     assert _is_problem_503(events)
     events.close()
 
     back = RedisServer(port=own_redis.port)  # same address, empty data
     try:
-        wait_until(lambda: requests.get(app.url("/healthz"), timeout=5).status_code == 200, what="healthz 200")
+        wait_until(lambda: alice.http.get(app.url("/healthz"), timeout=5).status_code == 200, what="healthz 200")
         # The data went with the server, so sessions start over: old tokens are refused...
         assert alice.get("/v1/sessions/me").status_code == 401
         # ...and the same peer id can be taken again, on the channel the hub watched before the outage.
@@ -68,7 +68,7 @@ def test_redis_outage_then_recovery(app_server_factory, own_redis):
         result = {}
         poller = threading.Thread(target=lambda: result.update(body=bob2.poll(wait=25, timeout=15)))
         poller.start()
-        wait_until(lambda: _waiting(app) == 1, what="bob waiting again")
+        wait_until(lambda: _waiting(app, alice.http) == 1, what="bob waiting again")
         sent = alice2.send_ok(bob2.id, "you're back")
         poller.join(20)
         assert [m["id"] for m in result["body"]["messages"]] == [sent], "the hub did not wake the waiter"
