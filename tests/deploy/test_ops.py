@@ -9,9 +9,14 @@ import json
 import re
 import time
 
+import redis
 import requests
+from prometheus_client import REGISTRY
 
+from signaling import create_app
+from signaling.config import load
 from tests.deploy.support import CLOSE, Peer, round_trip
+from tests.support.processes import free_port
 
 TURN_SECRET = "deploy-test-turn-secret-0123456789"
 
@@ -145,3 +150,27 @@ def test_turn_credentials_verify_independently_and_expire(app_server_factory):
     registered = [s for s in alice.session["ice_servers"] if "username" in s]
     assert coturn_accepts(TURN_SECRET, registered[0]["username"], registered[0]["credential"], now=before)
     assert TURN_SECRET not in json.dumps(servers) + json.dumps(alice.session)
+
+
+def test_readyz_fails_while_draining_or_without_redis():
+    """In-process: readiness turns 503 on drain (SIGTERM) and when Redis is gone; Redis errors are counted."""
+    app = create_app(load({}))
+    client = app.test_client()
+    assert client.get("/readyz").status_code == 200
+    app.extensions["signaling"].draining.set()
+    draining = client.get("/readyz")
+    assert draining.status_code == 503 and draining.mimetype == "application/problem+json"
+    assert draining.json["type"].endswith(":draining") and draining.headers["Retry-After"]
+
+    gone = redis.Redis(port=free_port(), socket_connect_timeout=1, socket_timeout=1)
+    app = create_app(load({}), gone, gone)
+    counted = 'signaling_redis_errors_total{error="ConnectionError"}'
+
+    def errors() -> float:
+        return REGISTRY.get_sample_value("signaling_redis_errors_total", {"error": "ConnectionError"}) or 0.0
+
+    before = errors()
+    down = app.test_client().get("/readyz")
+    assert down.status_code == 503 and down.json["type"].endswith(":store-unavailable")
+    assert errors() == before + 1
+    assert counted in app.test_client().get("/metrics").text
