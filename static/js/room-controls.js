@@ -72,9 +72,18 @@ export class RoomControls {
   }
 
   toggleChat() {
-    const panel = $('chat-panel');
-    panel.hidden = !panel.hidden;
-    this.chat.setAttribute('aria-pressed', String(!panel.hidden));
+    this.setChatVisible($('chat-panel').hidden);
+  }
+
+  setChatVisible(visible) {
+    $('chat-panel').hidden = !visible;
+    this.chat.setAttribute('aria-pressed', String(visible));
+    if (visible) this.chat.classList.remove('unread');
+  }
+
+  /** A chat line arrived: flag the chat button while the panel is folded away. */
+  chatArrived() {
+    if ($('chat-panel').hidden) this.chat.classList.add('unread');
   }
 
   async listDevices() {

@@ -96,6 +96,8 @@ class RoomPage {
     this.controls.media = this.media;
     this.media.addEventListener('tracks', () => this.showLocal());
     this.media.addEventListener('state', () => this.showLocal());
+    // On a phone the chat starts folded away so the tiles get the screen.
+    if (matchMedia('(max-width: 720px)').matches) this.controls.setChatVisible(false);
     this.showLocal();
     this.updatePeople();
     this.ready = true;
@@ -137,6 +139,7 @@ class RoomPage {
     session.addEventListener('chat', ({ detail: { member, text, ts } }) => {
       this.chatReceived.push({ from: member.peer_id, name: member.name, text, ts });
       this.chat.add({ name: member.name, ts, text });
+      this.controls?.chatArrived();
     });
   }
 
