@@ -107,12 +107,26 @@ export class ManualPeer extends EventTarget {
     this.pc.close();
   }
 
-  /** Parse pasted text into {type, sdp}, or null when it is not a description of `kind`. */
+  /**
+   * Parse pasted text into {type, sdp}, or null when it is not a description of `kind`.
+   * Accepts the raw SDP this page shows (line endings may have been changed by
+   * copying) or the JSON form {"type", "sdp"} other tools print.
+   */
   static parse(text, kind) {
-    try {
-      const value = JSON.parse(text.trim());
-      if (value && value.type === kind && typeof value.sdp === 'string' && value.sdp.startsWith('v=0')) return value;
-    } catch { /* fall through */ }
-    return null;
+    const trimmed = text.trim();
+    let sdp = null;
+    if (trimmed.startsWith('v=0')) {
+      sdp = trimmed;
+    } else {
+      try {
+        const value = JSON.parse(trimmed);
+        if (value && value.type === kind && typeof value.sdp === 'string') sdp = value.sdp.trim();
+      } catch { /* not JSON */ }
+    }
+    if (!sdp || !sdp.startsWith('v=0')) return null;
+    // An answer carries a=setup:active|passive; an offer carries actpass.
+    const setup = /a=setup:(\w+)/.exec(sdp)?.[1];
+    if (setup && (setup === 'actpass') !== (kind === 'offer')) return null;
+    return { type: kind, sdp: sdp.split(/\r?\n/).join('\r\n') + '\r\n' };
   }
 }

@@ -65,7 +65,7 @@ class ManualPage {
     const peer = await this.newPeer();
     this.show('', 'manual.state.gathering');
     const offer = await peer.createOffer();
-    $('offer-out').value = JSON.stringify(offer);
+    $('offer-out').value = offer.sdp; // the full SDP, every ICE candidate included
     $('copy-offer').disabled = false;
     this.show('ok', 'manual.state.offer_ready');
   }
@@ -95,7 +95,7 @@ class ManualPage {
     const peer = await this.newPeer();
     this.show('', 'manual.state.gathering');
     const answer = await peer.acceptOffer(offer);
-    $('answer-out').value = JSON.stringify(answer);
+    $('answer-out').value = answer.sdp;
     $('copy-answer').disabled = false;
     this.show('ok', 'manual.state.answer_ready');
   }

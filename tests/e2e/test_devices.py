@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.support.browser import artifact_path
+
 DENY_MEDIA = """
 navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('denied', 'NotAllowedError'));
 """
@@ -32,6 +34,7 @@ def test_preview_meter_device_lists_and_tone(app_server, new_context):
     page.click("#tone")
     page.wait_for_function("() => window.devices.toneCount === 1", timeout=10000)
     assert page.locator("#speaker-status").inner_text() == "Tone finished."
+    page.screenshot(path=str(artifact_path("devices.png")), full_page=True)
 
 
 def test_permission_denied_message(app_server, new_context):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.browser import artifact_path
+
 PAGES = ["/", "/manual", "/devices", "/room/i18n-check"]
 
 
@@ -28,6 +30,7 @@ def test_browser_language_picks_japanese_and_switch_changes_text(app_server, new
     page.goto(app_server.url("/"))
     assert page.locator("html").get_attribute("lang") == "ja"
     assert page.locator("h1").inner_text() == "普通の HTTP でシグナリングするビデオ通話"
+    page.screenshot(path=str(artifact_path("landing-ja.png")), full_page=True)
     page.click(".lang-button[data-lang=en]")
     assert page.locator("h1").inner_text() == "Video calls with signaling over plain HTTP"
     assert page.locator(".lang-button[data-lang=en]").get_attribute("aria-pressed") == "true"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.support.browser import artifact_path
+
 INBOUND_BYTES = "() => window.manual.peer.bytesReceived()"
 
 
@@ -14,12 +16,12 @@ def _connect(context, app_server, media: bool):
     a.click("#create-offer")
     a.wait_for_function("() => document.getElementById('offer-out').value.length > 0")
     offer = a.input_value("#offer-out")
-    assert '"type":"offer"' in offer and "a=candidate" in offer  # vanilla ICE: candidates inside
-    b.fill("#offer-in", offer)
+    assert offer.startswith("v=0") and "a=candidate" in offer and "a=setup:actpass" in offer  # vanilla ICE: candidates inside
+    b.fill("#offer-in", offer.replace("\r\n", "\n"))  # copying may change line endings
     b.click("#create-answer")
     b.wait_for_function("() => document.getElementById('answer-out').value.length > 0")
     answer = b.input_value("#answer-out")
-    assert '"type":"answer"' in answer and "a=candidate" in answer
+    assert answer.startswith("v=0") and "a=candidate" in answer and "a=setup:actpass" not in answer
     a.fill("#answer-in", answer)
     a.click("#accept-answer")
     for page in (a, b):
@@ -39,6 +41,7 @@ def test_two_tabs_connect_and_chat(app_server, new_context):
     b.fill("#chat-input", "hi A")
     b.click("#chat-send")
     a.wait_for_function("() => window.manual.received.some(m => m.text === 'hi A')")
+    a.screenshot(path=str(artifact_path("manual-a.png")), full_page=True)
 
 
 def test_two_tabs_with_media_bytes_flow(app_server, new_context):
@@ -56,3 +59,8 @@ def test_bad_paste_is_explained(app_server, new_context):
     page.fill("#offer-in", "not an offer")
     page.click("#create-answer")
     assert "not a valid offer" in page.locator("#manual-status").inner_text()
+    page.click("#create-offer")
+    page.wait_for_function("() => document.getElementById('offer-out').value.length > 0")
+    page.fill("#answer-in", page.input_value("#offer-out"))  # pasted our own offer by mistake
+    page.click("#accept-answer")
+    assert "not a valid answer" in page.locator("#manual-status").inner_text()
