@@ -206,11 +206,25 @@ class Store:
         self._announce_gone(room, _pairs(gone), members)
         if status == 0:
             raise RoomFull(room)
-        self.redis.sadd(self.peer_keys(peer)[2], room)
-        if not was:
+        added = self.redis.sadd(self.peer_keys(peer)[2], room)
+        if was and added:
+            # Listed, but not by this session: an earlier session of this peer
+            # id expired (listings outlast it by a heartbeat) and the id was
+            # registered again. Tell the room the old one timed out.
+            members = self._replace_stale(room, peer, name)
+        if not was or added:
             event = envelope("peer-joined", {"peer_id": peer, "name": name}, peer, name, room)
             self.fan_out([m for m, _ in members if m != peer], event)
         return members if members else self.room_members(room)
+
+    def _replace_stale(self, room: str, peer: str, name: str) -> list[tuple[str, str]]:
+        names = self._room_keys(room)[1]
+        old = _text(self.redis.hget(names, peer) or b"")
+        self.redis.hset(names, peer, name)
+        members = self.room_members(room)
+        event = envelope("peer-left", {"peer_id": peer, "name": old, "reason": "timeout"}, peer, old, room)
+        self.fan_out([m for m, _ in members if m != peer], event)
+        return members
 
     def leave_room(self, room: str, peer: str, reason: str = "left") -> bool:
         removed, members, gone = self._run("REMOVE", self._room_keys(room), [now_ms(), peer])
@@ -253,12 +267,22 @@ class Store:
         if not batches:
             return {}
         s = self.settings
-        pipe = self.redis.pipeline(transaction=False)
-        for peer, items in batches.items():
+
+        def send(peer: str, items: list[str], client=None):
             keys = self.peer_keys(peer)[:2]
-            self._run("SEND", keys, [s.mailbox_maxlen, self._ttl_ms, self.channel(peer), *items], client=pipe)
+            return self._run("SEND", keys, [s.mailbox_maxlen, self._ttl_ms, self.channel(peer), *items], client=client)
+
+        if len(batches) == 1:
+            # Not through a pipeline: redis-py sends SCRIPT EXISTS before every
+            # pipeline that holds a script, a second round trip per plain send.
+            results = [send(*next(iter(batches.items())))]
+        else:
+            pipe = self.redis.pipeline(transaction=False)
+            for peer, items in batches.items():
+                send(peer, items, pipe)
+            results = pipe.execute()
         out = {}
-        for peer, result in zip(batches, pipe.execute(), strict=True):
+        for peer, result in zip(batches, results, strict=True):
             out[peer] = [_text(i) for i in result] if isinstance(result, list) else int(result)
         return out
 
