@@ -133,3 +133,27 @@ def test_a_live_peer_is_never_pruned_from_its_room(store, state, clock):
         assert sorted(p for p, _ in store.room_members("r")) == ["alice", "bob"], f"at {second} s"
         assert sorted(p for p, _ in store.directory("", 10)[1]) == ["alice", "bob"], f"at {second} s"
     assert events(store, "alice", "peer-left") == []
+
+
+def test_a_peer_id_registered_again_rejoins_as_a_new_member(store, state, clock):
+    """Bob's laptop slept past his session; he registers the same id again and rejoins.
+
+    His old room entry may still be listed (listings outlast sessions by a
+    heartbeat), yet Alice must learn that the old Bob timed out and a new one
+    joined, or she keeps a dead connection and never calls the new Bob.
+    """
+    s = state.settings
+    join(store, "r", "alice", "bob")
+    alice_sid = store.redis.hget(store.peer_keys("alice")[0], "sid").decode()
+    store.redis.delete(*store.peer_keys("bob"))  # his session expired...
+    clock.advance(s.presence_ttl + 1)  # ...but his listing has not yet
+    assert store.touch("alice", alice_sid) is not None
+    store.register("Bob (laptop)", "bob")
+    store.join_room("r", "bob", "Bob (laptop)")
+    seen = [(e["type"], e["data"].get("reason"), e["from_name"]) for e in inbox(store, "alice")]
+    assert seen == [
+        ("peer-joined", None, "Bob"),
+        ("peer-left", "timeout", "Bob"),
+        ("peer-joined", None, "Bob (laptop)"),
+    ]
+    assert dict(store.room_members("r"))["bob"] == "Bob (laptop)"
