@@ -54,6 +54,7 @@ export class PeerCall extends EventTarget {
     messageType = 'rtc',
     disconnectedRestartAfter = 4000,
     autoSubscribe = true,
+    rtcConfig = {},
   }) {
     super();
     if (!signaling || !remoteId) throw new TypeError('PeerCall needs signaling and remoteId');
@@ -78,7 +79,8 @@ export class PeerCall extends EventTarget {
     this._disconnectTimer = null;
     this._lastStats = null;
 
-    this.pc = new RTCPeerConnection({ iceServers });
+    // max-bundle: one transport (one set of candidates) for audio, video and data.
+    this.pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', ...rtcConfig, iceServers });
     this._wire();
     if (!polite) {
       for (const kind of kinds) {

@@ -45,12 +45,14 @@ export class PhoneLine extends EventTarget {
     ringTimeout = RING_TIMEOUT_MS,
     getUserMedia = (constraints) => navigator.mediaDevices.getUserMedia(constraints),
     now = () => Date.now(),
+    createCall = (options) => new PeerCall(options),
   }) {
     super();
     this.signaling = signaling;
     this.ringTimeout = ringTimeout;
     this.getUserMedia = getUserMedia;
     this.now = now;
+    this.createCall = createCall;
     this.state = 'idle';
     this.peer = null; // {peer_id, name}
     this.callId = null;
@@ -274,7 +276,7 @@ export class PhoneLine extends EventTarget {
 
   _startMedia() {
     if (this.call) return;
-    const call = new PeerCall({
+    const call = this.createCall({
       signaling: this.signaling,
       remoteId: this.peer.peer_id,
       callId: this.callId,

@@ -86,7 +86,7 @@ export class SignalingClient extends EventTarget {
     this.connected = false; // receiving is live
     this.cursor = '0';
     this.rooms = new Set();
-    this.counters = { registrations: 0, sseOpens: 0, sseReady: 0, sseErrors: 0, polls: 0, posts: 0, sendRetries: 0, received: 0, duplicates: 0 };
+    this.counters = { registrations: 0, sseOpens: 0, sseReady: 0, sseErrors: 0, polls: 0, posts: 0, sent: 0, sendRetries: 0, received: 0, duplicates: 0 };
     this._seen = new Set();
     this._queue = [];
     this._flushTimer = null;
@@ -372,6 +372,7 @@ export class SignalingClient extends EventTarget {
   }
 
   _enqueue(message, batch) {
+    this.counters.sent += 1;
     return new Promise((resolve, reject) => {
       this._queue.push({ message, resolve, reject, batch, since: Date.now() });
       this._scheduleFlush(batch ? this.options.batchDelay : 0);

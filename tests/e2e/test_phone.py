@@ -96,6 +96,13 @@ def test_call_rings_connects_streams_and_hangs_up(app_server, new_context):
     alice_bytes = alice.wait_media_growing()
     bob_bytes = bob.wait_media_growing()
     assert alice_bytes > 0 and bob_bytes > 0
+    # Messages queued within a few ms (as trickle ICE candidates are) share one POST.
+    posts = alice.js("() => window.phone.client.counters.posts")
+    alice.js(
+        "(to) => Promise.all([1, 2, 3].map((n) => window.phone.client.send(to, 'note', {n}, {batch: true})))",
+        bob.number,
+    )
+    assert alice.js("() => window.phone.client.counters.posts") == posts + 1
     # The timer and the quality read-out run from the call's own data.
     alice.page.wait_for_function(
         "() => /\\d:\\d\\d/.test(document.getElementById('call-timer').textContent)", timeout=WAIT

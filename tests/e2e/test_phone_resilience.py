@@ -122,3 +122,12 @@ def test_leaving_the_page_ends_the_call_and_the_listing(app_server, new_context)
     alice.wait_state("idle")
     assert alice.notice_reason() in ("remote-hangup", "offline")
     alice.contact(bob).wait_for(state="detached", timeout=WAIT)
+
+
+def test_client_honours_the_servers_advertised_transports(app_server_factory, new_context):
+    # As on App Engine standard, where responses are buffered: the server offers long-poll only.
+    server = app_server_factory({"TRANSPORTS": "longpoll"})
+    phone = Phone(new_context, server, "Alice")
+    assert phone.js("() => window.phone.client.session.transports") == ["longpoll"]
+    assert phone.js("() => window.phone.client.transport") == "longpoll"
+    assert phone.js("() => window.phone.client.counters.sseOpens") == 0
