@@ -59,6 +59,12 @@ export class RoomSession extends EventTarget {
         if (env.room === this.room) this._remove(env.data.peer_id, env.data.reason || 'left');
       }),
     );
+    // Our session ended (presence expired, server lost its state) and SignalingClient
+    // registered again and re-joins the room by itself: the others start new
+    // connections to us, so ours start afresh too.
+    const registered = (event) => { if (event.detail.reregistered && this.joined) this._restart(); };
+    this.client.addEventListener('registered', registered);
+    this._off.push(() => this.client.removeEventListener('registered', registered));
     const offline = (event) => { for (const peer of event.detail.peers || []) this._remove(peer, 'timeout'); };
     this.client.addEventListener('peer-offline', offline);
     this._off.push(() => this.client.removeEventListener('peer-offline', offline));
@@ -85,6 +91,15 @@ export class RoomSession extends EventTarget {
     return answer;
   }
 
+  async _restart() {
+    this.restarts = (this.restarts || 0) + 1;
+    for (const peerId of [...this.members.keys()]) this._remove(peerId, 'restart', { quiet: true });
+    try {
+      const answer = await this.client.roomMembers(this.room);
+      for (const member of answer.members) if (!this.members.has(member.peer_id)) this._add(member, { quiet: true });
+    } catch { /* members that come back announce themselves with peer-joined */ }
+  }
+
   _route(env) {
     const member = this.members.get(env.from);
     if (member) {
@@ -96,7 +111,7 @@ export class RoomSession extends EventTarget {
     this._early.set(env.from, queue);
   }
 
-  _add({ peer_id: peerId, name }) {
+  _add({ peer_id: peerId, name }, { quiet = false } = {}) {
     if (!peerId || peerId === this.peerId) return;
     const existing = this.members.get(peerId);
     if (existing) {
@@ -121,7 +136,7 @@ export class RoomSession extends EventTarget {
     call.addEventListener('datamessage', (e) => this._onData(member, e.detail.data));
     const early = this._early.get(peerId) || [];
     this._early.delete(peerId);
-    this._emit('member-added', { member, quiet: Boolean(existing) });
+    this._emit('member-added', { member, quiet: quiet || Boolean(existing) });
     for (const env of early) call.handleMessage(env);
   }
 

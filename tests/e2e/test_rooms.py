@@ -214,6 +214,27 @@ def test_screen_share_replaces_video_and_ends_cleanly(members):
         wait_media(page, "video", peers=[ada_id])
 
 
+def test_member_whose_session_ended_comes_back_with_fresh_connections(members):
+    ada, bjorn, chihiro = members
+    bjorn_id = peer_id(bjorn)
+    # the server forgets Björn's session (as after a long network outage); his client registers
+    # again with the same peer id and re-joins; everybody builds new connections to him
+    status = bjorn.evaluate(
+        """async () => (await fetch('/v1/sessions/me', {method: 'DELETE',
+             headers: {Authorization: 'Bearer ' + window.room.session.client.token}})).status"""
+    )
+    assert status == 204
+    bjorn.wait_for_function("() => window.room.session.restarts === 1", timeout=20000)
+    assert peer_id(bjorn) == bjorn_id
+    for page in members:
+        page.wait_for_function("() => document.querySelectorAll('.tile:not(.local)').length === 2")
+    for page in members:
+        wait_media(page, "video")
+    ada.wait_for_function(
+        "() => [...window.room.session.members.values()].every(m => m.connection === 'connected')"
+    )
+
+
 def test_leaving_removes_the_tile_at_once(members):
     ada, bjorn, chihiro = members
     chihiro.click("#ctl-leave")
