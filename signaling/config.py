@@ -128,6 +128,13 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     if cert_reqs not in ("none", "optional", "required"):
         raise ConfigError("REDIS_SSL_CERT_REQS must be none, optional or required")
 
+    max_batch = _number(env, "MAX_BATCH", 100, int, 1)
+    send_burst = _number(env, "SEND_BURST", 200, int, 1)
+    mailbox_maxlen = _number(env, "MAILBOX_MAXLEN", 1000, int, 10)
+    if max_batch > min(send_burst, mailbox_maxlen):
+        # Such a batch is refused every time (429), and its sender retries forever.
+        raise ConfigError("MAX_BATCH must not exceed SEND_BURST or MAILBOX_MAXLEN")
+
     turn_urls = _list(env, "TURN_URLS", ())
     turn_secret = env.get("TURN_SECRET", "")
     if turn_urls and not turn_secret:
@@ -146,11 +153,11 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         sse_retry_ms=_number(env, "SSE_RETRY_MS", 2000, int, 100),
         longpoll_max_wait=_number(env, "LONGPOLL_MAX_WAIT", 25.0, minimum=0),
         hub_recheck_interval=_number(env, "HUB_RECHECK_INTERVAL", 30.0, minimum=0.05),
-        mailbox_maxlen=_number(env, "MAILBOX_MAXLEN", 1000, int, 10),
+        mailbox_maxlen=mailbox_maxlen,
         max_body_bytes=_number(env, "MAX_BODY_BYTES", 65536, int, 1024),
-        max_batch=_number(env, "MAX_BATCH", 100, int, 1),
+        max_batch=max_batch,
         send_rate=_number(env, "SEND_RATE", 40.0, minimum=0.1),
-        send_burst=_number(env, "SEND_BURST", 200, int, 1),
+        send_burst=send_burst,
         room_capacity=_number(env, "ROOM_CAPACITY", 6, int, 2),
         peers_page_max=_number(env, "PEERS_PAGE_MAX", 200, int, 1),
         register_rate=_number(env, "REGISTER_RATE", 60, int, 0),
