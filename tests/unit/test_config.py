@@ -78,3 +78,12 @@ def test_turn_urls_need_a_secret():
 
 def test_ssl_cert_reqs_is_checked():
     assert "REDIS_SSL_CERT_REQS" in _error({"REDIS_SSL_CERT_REQS": "sometimes"})
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{"MAX_BATCH": "300"}, {"SEND_BURST": "50"}, {"MAX_BATCH": "20", "MAILBOX_MAXLEN": "10"}],
+)
+def test_a_batch_must_fit_the_send_burst_and_the_mailbox(env):
+    """A batch larger than either could never be accepted: its sender would retry 429s forever."""
+    assert "MAX_BATCH" in _error(env)
