@@ -124,3 +124,10 @@ def test_a_message_sent_between_the_check_and_the_wait_is_delivered_without_wait
     assert [m["data"] for m in body["messages"]] == ["sdp"]
     assert body["messages"][0]["id"] == injected[0][bob][0]
     assert waits == [True], "exactly one wait, ended by the wake-up"
+
+
+def test_a_draining_server_answers_long_polls_without_waiting(client, register, state, waits):
+    _, headers, _ = register()
+    state.draining.set()
+    assert client.get("/v1/messages?wait=20", headers=headers).get_json()["messages"] == []
+    assert waits == [], "no wait once the instance is shutting down"

@@ -211,3 +211,12 @@ def test_the_stream_releases_its_waiter_when_closed(open_stream, peers, state):
     assert state.hub.waiting == 1
     stream.close()
     assert state.hub.waiting == 0
+
+
+def test_a_draining_server_ends_streams_with_retry(open_stream, peers, state):
+    """On shutdown streams end at once, and EventSource reconnects to another instance."""
+    _, _, bob_h = peers
+    stream = open_stream(bob_h)
+    stream.frame()
+    state.draining.set()
+    assert stream.rest() == ["retry: 2000"]
