@@ -37,3 +37,17 @@ def test_unknown_paths_must_answer_problem_404(raw_client):
     response = raw_client.get("/static/../../etc/passwd")
     assert response.status_code == 404
     check_exchange(response)
+
+
+def test_a_missing_required_header_is_caught(client, monkeypatch):
+    """401 must carry WWW-Authenticate: Bearer; dropping it is drift too."""
+    real = api.unauthorized
+
+    def without_header(detail):
+        problem = real(detail)
+        problem.headers = {}
+        return problem
+
+    monkeypatch.setattr(api, "unauthorized", without_header)
+    with pytest.raises(AssertionError, match="WWW-Authenticate"):
+        client.get("/v1/sessions/me", headers={"Authorization": "Bearer forged"})
