@@ -130,6 +130,8 @@ class Store:
             now = now_ms()
             if self._run("REGISTER", self.peer_keys(peer), [sid, name, now, self._ttl_ms]):
                 self._run("UPSERT", self._dir_keys(), [now, peer, name, now + self._listed_ms, 0, 0, 0])
+                # An earlier session's listing may still be live; it had the old name.
+                self.redis.hset(self._dir_keys()[1], peer, name)
                 return peer, sid
         raise PeerTaken(peer_id or "")
 
