@@ -78,3 +78,12 @@ def test_directory_prunes_peers_whose_presence_expired(store, state, clock):
     clock.advance(state.settings.presence_ttl + state.settings.heartbeat_interval + 1)
     store.touch("bob", bob_sid)  # Bob is still around; Alice went quiet
     assert store.directory("", 10) == (1, [("bob", "Bob")])
+
+
+def test_a_peer_id_registered_again_is_listed_under_its_new_name(store, state, clock):
+    """The old listing may outlive the old session by a heartbeat; the new name must still show."""
+    store.register("Bob", "bob")
+    store.redis.delete(*store.peer_keys("bob"))  # the session expired
+    clock.advance(state.settings.presence_ttl + 1)
+    store.register("Bob (laptop)", "bob")
+    assert store.directory("", 10) == (1, [("bob", "Bob (laptop)")])
