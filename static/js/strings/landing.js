@@ -20,6 +20,7 @@ register({
     'landing.devices.title': 'Device check',
     'landing.devices.text': 'Test your camera, microphone and speakers before a call.',
     'landing.api': 'The HTTP API is described in',
+    'landing.apps': 'Apps',
   },
   ja: {
     'landing.title': 'HTTP シグナリングによる WebRTC',
@@ -40,5 +41,6 @@ register({
     'landing.devices.title': 'デバイスチェック',
     'landing.devices.text': '通話の前にカメラ、マイク、スピーカーを確認します。',
     'landing.api': 'HTTP API の仕様:',
+    'landing.apps': 'アプリ',
   },
 });
