@@ -21,6 +21,9 @@ import { PeerCall } from './call.js';
 import { SignalingClient } from './signaling.js';
 
 const RTC_TYPE = 'rtc';
+// Each member uploads one video per other member (mesh): the more people, the
+// less each copy may use, so a home uplink carries a full room.
+const VIDEO_BITRATE = [[1, 1_500_000], [2, 900_000], [3, 600_000], [Infinity, 400_000]];
 const BUFFER_MAX = 200;
 const CHAT_MAX = 2000;
 
@@ -130,6 +133,7 @@ export class RoomSession extends EventTarget {
     call.addEventListener('track', (e) => this._emit('track', { member, track: e.detail.track, kind: e.detail.kind }));
     call.addEventListener('connectionstatechange', (e) => {
       member.connection = e.detail.state;
+      if (e.detail.state === 'connected') this._limitBitrate();
       this._emit('connection', { member, state: e.detail.state });
     });
     call.addEventListener('datachannelopen', () => call.sendData({ t: 'state', ...this.media.state() }));
@@ -137,6 +141,7 @@ export class RoomSession extends EventTarget {
     const early = this._early.get(peerId) || [];
     this._early.delete(peerId);
     this._emit('member-added', { member, quiet: quiet || Boolean(existing) });
+    this._limitBitrate();
     for (const env of early) call.handleMessage(env);
   }
 
@@ -147,6 +152,7 @@ export class RoomSession extends EventTarget {
     this.members.delete(peerId);
     member.call.close();
     this._emit('member-removed', { member, reason, quiet });
+    this._limitBitrate();
   }
 
   _onData(member, data) {
@@ -159,6 +165,19 @@ export class RoomSession extends EventTarget {
       this._emit('chat', { member, text: data.text.slice(0, CHAT_MAX), ts: Number(data.ts) || Date.now() });
     } else if (data.t === 'bye') {
       this._remove(member.peer_id, 'left');
+    }
+  }
+
+  /** Cap every video sender for the current room size (no-op before negotiation). */
+  _limitBitrate() {
+    const others = this.members.size;
+    const max = VIDEO_BITRATE.find(([upTo]) => others <= upTo)[1];
+    for (const { call } of this.members.values()) {
+      const sender = call.transceiver('video')?.sender;
+      const params = sender?.getParameters();
+      if (!params?.encodings?.length || params.encodings[0].maxBitrate === max) continue;
+      params.encodings[0].maxBitrate = max;
+      sender.setParameters(params).catch(() => { /* renegotiating: next event retries */ });
     }
   }
 

@@ -34,8 +34,8 @@ def tile_of(page, name):
     return page.locator(".tile:not(.local)", has=page.locator(".name", has_text=name))
 
 
-def join(page, base, name, camera=True, mic=True, room=ROOM):
-    page.goto(f"{base}/room/{room}?video=low")
+def join(page, base, name, camera=True, mic=True, room=ROOM, query="video=low"):
+    page.goto(f"{base}/room/{room}?{query}")
     page.fill("#join-name", name)
     page.set_checked("#join-camera", camera)
     page.set_checked("#join-mic", mic)
@@ -92,6 +92,12 @@ def test_three_members_see_two_remote_tiles_with_video(members):
         wait_media(page, "audio")
         page.wait_for_function(
             "() => [...document.querySelectorAll('.tile:not(.local)')].every(t => !t.classList.contains('camera-off'))"
+        )
+    # mesh: each of the two uploads is capped for a three-person room
+    for page in members:
+        page.wait_for_function(
+            """() => [...window.room.session.members.values()].every(m =>
+                 m.call.transceiver('video').sender.getParameters().encodings[0]?.maxBitrate === 900000)"""
         )
     assert "3 of 6 people" in members[0].locator("#people").inner_text()
     assert "3 / 6 人" in members[2].locator("#people").inner_text()
@@ -300,3 +306,28 @@ def test_room_full_refuses_the_fourth(app_server_factory, new_context):
         )
         wait_media(page, "video", peers=[four_id])
         wait_media(page, "audio", peers=[four_id])
+
+
+DENY_MEDIA = "navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('no', 'NotAllowedError'));"
+
+
+def test_long_poll_member_and_denied_devices(app_server, new_context):
+    """One member receives by long-poll (as behind a buffering proxy), the other has no camera/mic permission."""
+    polling = new_context(locale="en-US").new_page()
+    denied_context = new_context(locale="en-US")
+    denied_context.add_init_script(DENY_MEDIA)
+    denied = denied_context.new_page()
+    join(polling, app_server.base, "Poll", room="lp", query="video=low&transport=longpoll")
+    polling.wait_for_selector("#room-shell:not([hidden])")
+    assert polling.evaluate("window.room.session.client.transport") == "longpoll"
+    join(denied, app_server.base, "NoDevices", room="lp")
+    denied.wait_for_selector("#room-shell:not([hidden])")
+    assert "permission to use the camera or microphone was denied" in denied.locator("#room-notice").inner_text().lower()
+    # the member without devices still sees and hears the other one
+    wait_media(denied, "video")
+    polling.wait_for_function(
+        "() => [...document.querySelectorAll('.tile.camera-off .name')].some(n => n.textContent === 'NoDevices')"
+    )
+    denied.fill("#chat-input", "I can read you")
+    denied.press("#chat-input", "Enter")
+    polling.wait_for_function("() => window.room.chatReceived.some(m => m.text === 'I can read you')")
