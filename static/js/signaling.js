@@ -42,6 +42,7 @@ const DEFAULTS = {
 };
 
 const MAX_BATCH = 100;
+const STREAM_MIN_LIFE = 5000; // ms: an SSE stream that lived longer ended routinely
 const SEEN_MAX = 2000;
 
 /** An HTTP or network failure, with the problem+json body when there is one. */
@@ -193,7 +194,7 @@ export class SignalingClient extends EventTarget {
     const es = new EventSource(`${this.options.base}/v1/events?${params}`);
     this._es = es;
     this.counters.sseOpens += 1;
-    let ready = false;
+    let ready = 0; // when the `ready` event came
     this._sseTimer = setTimeout(() => {
       if (gen !== this._generation || ready) return;
       this._fellBack = true;
@@ -202,7 +203,7 @@ export class SignalingClient extends EventTarget {
     }, this.options.sseReadyTimeout);
     es.addEventListener('ready', () => {
       if (gen !== this._generation) return;
-      ready = true;
+      ready = Date.now();
       clearTimeout(this._sseTimer);
       this.counters.sseReady += 1;
       this._sseFailures = 0;
@@ -252,9 +253,11 @@ export class SignalingClient extends EventTarget {
         this._fallbackReason = 'sse-failing';
       }
     }
-    // A stream that ended normally after working (server's bounded duration) reconnects at once.
-    const attempt = hadReady && reachable ? 0 : ++this._attempt;
-    const delay = hadReady && reachable ? 0 : backoffDelay(attempt - 1, this.options.backoffBase, this.options.backoffMax);
+    // A stream that ended after working a while (the server's bounded duration)
+    // reconnects at once; one that keeps ending early (a draining server) backs off.
+    const routine = reachable && hadReady && Date.now() - hadReady > STREAM_MIN_LIFE;
+    const attempt = routine ? 0 : ++this._attempt;
+    const delay = routine ? 0 : backoffDelay(attempt - 1, this.options.backoffBase, this.options.backoffMax);
     this._emit('reconnecting', { attempt, delay, reason: reachable ? 'stream-ended' : 'unreachable' });
     this._reconnectTimer = setTimeout(() => { if (gen === this._generation) this._startReceiving(); }, delay);
   }

@@ -131,3 +131,21 @@ def test_client_honours_the_servers_advertised_transports(app_server_factory, ne
     assert phone.js("() => window.phone.client.session.transports") == ["longpoll"]
     assert phone.js("() => window.phone.client.transport") == "longpoll"
     assert phone.js("() => window.phone.client.counters.sseOpens") == 0
+
+
+def test_messages_survive_stream_rollovers_exactly_once(app_server_factory, new_context):
+    # Streams end every second (the server's bounded duration); the client resumes from its cursor.
+    server = app_server_factory({"STREAM_MAX_DURATION": "1"})
+    alice = Phone(new_context, server, "Alice")
+    bob = Phone(new_context, server, "Bob")
+    bob.js("() => { window.got = []; window.phone.client.on('count', (env) => window.got.push(env.data.n)); }")
+    alice.js(
+        "async (to) => { for (let n = 0; n < 40; n++) {"
+        " await window.phone.client.send(to, 'count', {n}); await new Promise((r) => setTimeout(r, 75)); } }",
+        bob.number,
+    )
+    bob.page.wait_for_function("() => window.got.length >= 40", timeout=WAIT)
+    bob.page.wait_for_timeout(1500)  # room for a late duplicate to show up, if there were one
+    assert bob.js("() => window.got") == list(range(40))
+    assert bob.js("() => window.phone.client.counters.sseReady") >= 3
+    assert bob.js("() => window.phone.client.transport") == "sse"
