@@ -34,23 +34,34 @@ def poll():
     session = authenticate()
     entries = state.store.read(session.peer_id, cursor, READ_COUNT)
     if not entries and wait > 0:
-        entries = _wait_for_mail(state, session.peer_id, cursor, wait)
+        entries = _wait_for_mail(state, session.peer_id, session.sid, cursor, wait)
     metrics.delivered("longpoll", entries)
     last = entries[-1][0] if entries else cursor
     body = '{"messages":[%s],"cursor":%s}' % (",".join(e for _, e in entries), json.dumps(last))
     return Response(body, mimetype="application/json", headers={"Cache-Control": "no-store"})
 
 
-def _wait_for_mail(state: Signaling, peer: str, cursor: str, wait: float) -> list[tuple[str, str]]:
+def _wait_for_mail(state: Signaling, peer: str, sid: str, cursor: str, wait: float) -> list[tuple[str, str]]:
+    s = state.settings
     deadline = time.monotonic() + wait
+    # A wait may outlast PRESENCE_TTL (LONGPOLL_MAX_WAIT does not depend on it):
+    # refresh the session before it could expire, as an SSE keep-alive does,
+    # or a peer sitting in a long-poll drops out of the directory and its rooms.
+    refresh_every = s.presence_ttl - s.heartbeat_interval
+    next_refresh = time.monotonic() + refresh_every
     waiter = state.hub.watch(peer)
     try:
         while True:
             entries = state.store.read(peer, cursor, READ_COUNT, ack=False)
-            remaining = deadline - time.monotonic()
+            now = time.monotonic()
+            remaining = deadline - now
             if entries or remaining <= 0 or state.draining.is_set():
                 return entries
-            waiter.wait(min(remaining, state.settings.hub_recheck_interval))
+            if now >= next_refresh:
+                if state.store.touch(peer, sid) is None:
+                    return entries  # the session ended meanwhile
+                next_refresh = now + refresh_every
+            waiter.wait(min(remaining, s.hub_recheck_interval, next_refresh - now))
     finally:
         state.hub.release(waiter)
 
