@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 from tests.support.peers import Peer
+from tests.support.processes import wait_until
 
 TTL = 3.0
 
@@ -42,3 +44,25 @@ def test_silent_peer_times_out_of_directory_and_room(app_server_factory):
     assert alice.send(bob.id, "still there?").status_code == 404
     # Announced once, not again by later requests that prune.
     assert not [e for e in alice.poll(wait=1.5)["messages"] if e["type"] == "peer-left"]
+
+
+def test_a_peer_waiting_in_a_long_poll_stays_online(app_server_factory):
+    """A long-poll may wait longer than PRESENCE_TTL (LONGPOLL_MAX_WAIT is 25 s): the waiting peer is not gone."""
+    app = app_server_factory({"PRESENCE_TTL": str(TTL)})
+    alice, bob = Peer(app, "Alice"), Peer(app, "Bob")
+    assert bob.session["longpoll_max_wait"] > TTL  # the server lets him wait this long
+    result = {}
+    poller = threading.Thread(target=lambda: result.update(body=bob.poll(wait=4 * TTL, timeout=4 * TTL + 10)))
+    started = time.monotonic()
+    poller.start()
+    wait_until(lambda: alice.get("/healthz").json()["waiting"] == 1, what="bob waiting")
+    while time.monotonic() < started + 2 * TTL:  # well past his TTL, still inside his poll
+        assert alice.http.post(app.url("/v1/sessions/me/heartbeat"), headers=alice.auth, timeout=5).ok
+        time.sleep(0.5)
+    assert poller.is_alive(), "the poll ended early"
+    assert bob.id in {p["peer_id"] for p in alice.get("/v1/peers").json()["peers"]}
+    sent = alice.send(bob.id, "are you there?")
+    assert sent.status_code == 202, sent.text
+    poller.join(10)
+    assert [m["id"] for m in result["body"]["messages"]] == [sent.json()["id"]]
+    assert bob.get("/v1/sessions/me").status_code == 200
