@@ -208,7 +208,12 @@ class Store:
         self._announce_gone(room, _pairs(gone), members)
         if status == 0:
             raise RoomFull(room)
-        added = self.redis.sadd(self.peer_keys(peer)[2], room)
+        # The room set expires with the session (TOUCH refreshes it), even if
+        # this join is the peer's last request.
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.sadd(self.peer_keys(peer)[2], room)
+        pipe.pexpire(self.peer_keys(peer)[2], self._ttl_ms)
+        added = pipe.execute()[0]
         if was and added:
             # Listed, but not by this session: an earlier session of this peer
             # id expired (listings outlast it by a heartbeat) and the id was
