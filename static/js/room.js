@@ -42,6 +42,7 @@ class RoomPage {
   }
 
   notice(key, vars) {
+    this.noticeKey = key;
     const box = $('room-notice');
     box.hidden = !key;
     say(box, key, vars);
@@ -169,6 +170,9 @@ class RoomPage {
 
   updatePeople() {
     if (!this.session?.capacity) return;
+    const alone = this.session.members.size === 0;
+    if (alone && this.ready && !this.noticeKey) this.notice('room.alone');
+    else if (!alone && this.noticeKey === 'room.alone') this.notice(null);
     say($('people'), 'room.people', { count: this.session.members.size + 1, capacity: this.session.capacity });
   }
 

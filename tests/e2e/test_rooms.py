@@ -331,3 +331,43 @@ def test_long_poll_member_and_denied_devices(app_server, new_context):
     denied.fill("#chat-input", "I can read you")
     denied.press("#chat-input", "Enter")
     polling.wait_for_function("() => window.room.chatReceived.some(m => m.text === 'I can read you')")
+
+
+ADD_TILES = """async (count) => {
+  const { Tile } = await import('/static/js/room-tiles.js');
+  const names = ['Ana', 'Bo', 'Chen', 'Dara', 'Eli'];
+  for (const name of names.slice(0, count)) window.room.grid.add(new Tile({ id: 'fake-' + name, name }));
+}"""
+CLEAR_FAKES = "() => { for (const id of [...window.room.grid.tiles.keys()]) if (id !== 'local') window.room.grid.remove(id); }"
+TILE_BOXES = """() => {
+  const area = document.getElementById('tiles').getBoundingClientRect();
+  return [...document.querySelectorAll('.tile')].map(t => {
+    const r = t.getBoundingClientRect();
+    return {x: r.x, y: r.y, w: r.width, h: r.height, inside: r.left >= area.left - 1 && r.right <= area.right + 1
+            && r.top >= area.top - 1 && r.bottom <= area.bottom + 1};
+  });
+}"""
+
+
+@pytest.mark.parametrize("viewport", [(1280, 720), (390, 780)], ids=["desktop", "phone"])
+def test_layout_fits_one_to_six_tiles(app_server, new_context, viewport):
+    """The grid's layout for 1-6 people, checked with placeholder tiles (no media needed)."""
+    width, height = viewport
+    page = new_context(locale="en-US", viewport={"width": width, "height": height}).new_page()
+    join(page, app_server.base, "Me", camera=False, mic=False, room=f"layout{width}")
+    page.wait_for_selector("#room-shell:not([hidden])")
+    for count in range(1, 7):
+        page.evaluate(CLEAR_FAKES)
+        page.evaluate(ADD_TILES, count - 1)
+        assert page.locator("#tiles").get_attribute("data-count") == str(count)
+        boxes = page.evaluate(TILE_BOXES)
+        assert len(boxes) == count
+        assert all(b["inside"] for b in boxes), (count, boxes)
+        assert min(b["w"] for b in boxes) >= min(150, width / 3 - 20), (count, boxes)
+        for i, a in enumerate(boxes):  # no two tiles overlap
+            for b in boxes[i + 1 :]:
+                apart_x = a["x"] + a["w"] <= b["x"] + 1 or b["x"] + b["w"] <= a["x"] + 1
+                apart_y = a["y"] + a["h"] <= b["y"] + 1 or b["y"] + b["h"] <= a["y"] + 1
+                assert apart_x or apart_y, (count, a, b)
+        if count in (3, 6):
+            page.screenshot(path=str(artifact_path(f"layout-{count}-{'phone' if width < 500 else 'desktop'}.png")))
