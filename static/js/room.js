@@ -99,9 +99,9 @@ class RoomPage {
     this.media.addEventListener('state', () => this.showLocal());
     // On a phone the chat starts folded away so the tiles get the screen.
     if (matchMedia('(max-width: 720px)').matches) this.controls.setChatVisible(false);
+    this.ready = true;
     this.showLocal();
     this.updatePeople();
-    this.ready = true;
   }
 
   listen(session) {

@@ -356,6 +356,8 @@ def test_layout_fits_one_to_six_tiles(app_server, new_context, viewport):
     page = new_context(locale="en-US", viewport={"width": width, "height": height}).new_page()
     join(page, app_server.base, "Me", camera=False, mic=False, room=f"layout{width}")
     page.wait_for_selector("#room-shell:not([hidden])")
+    assert page.locator("#room-notice").inner_text() == "Waiting for others: share the invite link."
+    page.evaluate("() => window.room.notice(null)")
     for count in range(1, 7):
         page.evaluate(CLEAR_FAKES)
         page.evaluate(ADD_TILES, count - 1)
