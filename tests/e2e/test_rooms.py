@@ -353,9 +353,16 @@ TILE_BOXES = """() => {
 def test_layout_fits_one_to_six_tiles(app_server, new_context, viewport):
     """The grid's layout for 1-6 people, checked with placeholder tiles (no media needed)."""
     width, height = viewport
-    page = new_context(locale="en-US", viewport={"width": width, "height": height}).new_page()
+    context = new_context(
+        locale="en-US", viewport={"width": width, "height": height}, permissions=["clipboard-read", "clipboard-write"]
+    )
+    page = context.new_page()
     join(page, app_server.base, "Me", camera=False, mic=False, room=f"layout{width}")
     page.wait_for_selector("#room-shell:not([hidden])")
+    # the invite link and its copy button
+    page.click("#copy-link")
+    page.wait_for_function("() => document.querySelector('#copy-link span').textContent === 'Copied'")
+    assert page.evaluate("navigator.clipboard.readText()") == f"{app_server.base}/room/layout{width}"
     assert page.locator("#room-notice").inner_text() == "Waiting for others: share the invite link."
     page.evaluate("() => window.room.notice(null)")
     for count in range(1, 7):
