@@ -61,6 +61,12 @@ def test_redis_outage_then_recovery(app_server_factory, own_redis):
     back = RedisServer(port=own_redis.port)  # same address, empty data
     try:
         wait_until(lambda: alice.http.get(app.url("/healthz"), timeout=5).status_code == 200, what="healthz 200")
+        # The hub reconnected and resubscribed, by itself, the channel bob waited on before the outage.
+        redis_client = back.client()
+        wait_until(
+            lambda: redis_client.pubsub_channels("*wake:bob-outage"), what="the hub to resubscribe bob's channel"
+        )
+        redis_client.close()
         # The data went with the server, so sessions start over: old tokens are refused...
         assert alice.get("/v1/sessions/me").status_code == 401
         # ...and the same peer id can be taken again, on the channel the hub watched before the outage.
