@@ -8,6 +8,21 @@ from tests.support.peers import Peer
 from tests.support.processes import RedisServer
 
 
+@pytest.fixture
+def app_server_factory(app_server_factory):
+    """The shared factory, with a short GRACEFUL_TIMEOUT unless a test sets its own.
+
+    Stopping a server waits for idle keep-alive connections up to that long,
+    and urllib3 can keep one open after its session is closed (after an
+    error answer); tests of shutdown itself set a long one.
+    """
+
+    def start(env: dict[str, str] | None = None, **kwargs):
+        return app_server_factory({"GRACEFUL_TIMEOUT": "2", **(env or {})}, **kwargs)
+
+    return start
+
+
 @pytest.fixture(autouse=True)
 def _hang_up(app_server_factory):
     """Before the test's servers stop, clients hang up, so gunicorn need not wait out idle keep-alives."""

@@ -87,3 +87,29 @@ def test_redis_outage_then_recovery(app_server_factory, own_redis):
             assert event is not None and event.id == sent
     finally:
         back.stop()
+
+
+def test_hub_reconnects_when_only_its_pubsub_connection_drops(app_server_factory, own_redis):
+    """Redis stays up but kills the hub's connection (a proxy idle timeout, a failover, CLIENT KILL)."""
+    app = app_server_factory({"REDIS_URL": own_redis.url, "HUB_RECHECK_INTERVAL": "60"})
+    alice, bob = Peer(app, "Alice"), Peer(app, "Bob")
+    redis_client = own_redis.client()
+    channel = f"*wake:{bob.id}"
+
+    def poll_and_wake(text: str) -> None:
+        result = {}
+        poller = threading.Thread(target=lambda: result.update(body=bob.poll(wait=25, timeout=15)))
+        poller.start()
+        wait_until(lambda: _waiting(app, alice.http) == 1, what="bob waiting")
+        sent = alice.send_ok(bob.id, text)
+        poller.join(20)
+        assert [m["id"] for m in result["body"]["messages"]] == [sent], "the waiter was not woken"
+
+    try:
+        poll_and_wake("before")
+        assert redis_client.pubsub_channels(channel)
+        assert redis_client.client_kill_filter(_type="pubsub") == 1
+        wait_until(lambda: redis_client.pubsub_channels(channel), what="the hub to resubscribe")
+        poll_and_wake("after")
+    finally:
+        redis_client.close()
