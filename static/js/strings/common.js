@@ -4,7 +4,6 @@ import { register } from '../i18n.js';
 register({
   en: {
     'common.site': 'HTTP signaling for WebRTC',
-    'common.home': 'Home',
     'common.language': 'Language',
     'common.lang.en': 'en',
     'common.lang.ja': '日本語',
@@ -19,7 +18,6 @@ register({
   },
   ja: {
     'common.site': 'WebRTC の HTTP シグナリング',
-    'common.home': 'ホーム',
     'common.language': '言語',
     'common.lang.en': 'en',
     'common.lang.ja': '日本語',
