@@ -112,6 +112,8 @@ class PhoneUI {
       }
     });
     window.addEventListener('pagehide', () => this._leave());
+    // Back from the back/forward cache: the session was ended on pagehide, start afresh.
+    window.addEventListener('pageshow', (event) => { if (event.persisted) location.reload(); });
     try {
       this.missed = JSON.parse(storage(MISSED_KEY) || '[]').filter((m) => m && typeof m.name === 'string');
     } catch { this.missed = []; }
