@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up what the test suite needs on a fresh Debian machine, then runs it.
-#   - Debian packages: redis-server, chromium (browser tests), iproute2 + util-linux (netns)
+#   - Debian packages: redis-server, chromium (browser tests), iproute2 + util-linux (netns),
+#     fonts-noto-cjk (readable Japanese in screenshots)
 #   - a virtualenv in .venv with requirements-dev.txt
 #   - pytest inside a private network namespace (loopback only), so WebRTC
 #     media and every test request stay on 127.0.0.1.
@@ -15,6 +16,8 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
+# Japanese glyphs for the screenshots the browser tests save for review.
+[ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: installing ${missing[*]}"
   "${sudo_cmd[@]}" apt-get update -qq
