@@ -85,6 +85,12 @@ def test_redis_outage_then_recovery(app_server_factory, own_redis):
             sent = alice2.send_ok(bob2.id, "streaming again")
             event = again.next_message(timeout=15)
             assert event is not None and event.id == sent
+        # Error paths (503s, streams cut by the outage, ?token= on /v1/events) log no token either.
+        log = app.output()
+        assert "redis unavailable" in log and "stream ended: store unavailable" in log and "hub connection lost" in log
+        for peer in (alice, bob, carol, alice2, bob2):
+            assert peer.token not in log
+            assert peer.token.rpartition(".")[2] not in log
     finally:
         back.stop()
 
