@@ -88,6 +88,7 @@ def _stream(state: Signaling, peer: str, sid: str, cursor: str):
         ready = json.dumps({"peer_id": peer, "cursor": cursor, "keepalive": s.keepalive_interval})
         yield f"retry: {s.sse_retry_ms}\nevent: ready\ndata: {ready}\n\n"
         ack = True
+        unacknowledged = 0
         next_keepalive = time.monotonic() + s.keepalive_interval
         while True:
             entries = state.store.read(peer, cursor, READ_COUNT, ack=ack)
@@ -96,6 +97,13 @@ def _stream(state: Signaling, peer: str, sid: str, cursor: str):
                 cursor = entries[-1][0]
                 metrics.delivered("sse", entries)
                 yield "".join(f"id: {i}\ndata: {e}\n\n" for i, e in entries)
+                unacknowledged += len(entries)
+                if unacknowledged >= max(1, s.mailbox_maxlen // 2):
+                    # Only the client's next Last-Event-ID acknowledges what this
+                    # stream delivered; end it before that backlog fills the mailbox
+                    # (senders would get 429 mailbox-full while the reader keeps up).
+                    yield retry
+                    return
                 if len(entries) == READ_COUNT:
                     continue
             now = time.monotonic()
