@@ -7,7 +7,7 @@
 //   call.setTrack('video', camTrack);   // later; no renegotiation (replaceTrack)
 //   call.setEnabled('audio', false);    // mute (track.enabled)
 //   call.sendData({ text: 'hi' });      // over the RTCDataChannel (if dataChannel: true)
-//   const s = await call.stats();       // {rtt, packetLoss, inboundKbps, bytesReceived, ...}
+//   const s = await call.stats();       // {rtt, packetLoss, inboundKbps, bytesReceived, ...}; also call.lastStats
 //   call.close();
 //
 // W3C "perfect negotiation": the polite side is decided from the two peer ids
@@ -78,6 +78,7 @@ export class PeerCall extends EventTarget {
     this._pendingCandidates = [];
     this._disconnectTimer = null;
     this._lastStats = null;
+    this.lastStats = null; // the latest stats() result, for synchronous readers
 
     // max-bundle: one transport (one set of candidates) for audio, video and data.
     this.pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', ...rtcConfig, iceServers });
@@ -306,6 +307,7 @@ export class PeerCall extends EventTarget {
     }
     this._lastStats = { at: now, bytes: out.bytesReceived };
     out.quality = qualityOf(out);
+    this.lastStats = out;
     return out;
   }
 
