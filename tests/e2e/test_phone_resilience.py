@@ -149,3 +149,20 @@ def test_messages_survive_stream_rollovers_exactly_once(app_server_factory, new_
     assert bob.js("() => window.got") == list(range(40))
     assert bob.js("() => window.phone.client.counters.sseReady") >= 3
     assert bob.js("() => window.phone.client.transport") == "sse"
+
+
+def test_media_loss_shows_reconnecting_and_restarts_ice(app_server, new_context):
+    alice = Phone(new_context, app_server, "Alice")
+    bob = Phone(new_context, app_server, "Bob")
+    connect_call(alice, bob)
+    bob.wait_media_growing()
+    # Alice's media path dies (her peer connection goes away) while signaling still works.
+    alice.js("() => window.phone.call.pc.close()")
+    bob.page.wait_for_selector(
+        '#screen-call[data-connection="disconnected"], #screen-call[data-connection="failed"]', timeout=WAIT
+    )
+    assert bob.page.text_content("#call-status") == "Connection lost, reconnecting…"
+    assert bob.state == "in-call"  # not dropped at the first hiccup
+    bob.page.wait_for_function("() => window.phone.call.iceRestarts > 0", timeout=WAIT)
+    bob.page.click("#hangup-button")
+    alice.wait_state("idle")
