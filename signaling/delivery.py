@@ -32,9 +32,10 @@ def poll():
     state = signaling()
     wait = v.bounded_number(request.args.get("wait"), "wait", 0.0, state.settings.longpoll_max_wait)
     session = authenticate()
-    entries = state.store.read(session.peer_id, cursor, READ_COUNT)
-    if not entries and wait > 0:
+    if wait > 0:
         entries = _wait_for_mail(state, session.peer_id, session.sid, cursor, wait)
+    else:
+        entries = state.store.read(session.peer_id, cursor, READ_COUNT)
     metrics.delivered("longpoll", entries)
     last = entries[-1][0] if entries else cursor
     body = '{"messages":[%s],"cursor":%s}' % (",".join(e for _, e in entries), json.dumps(last))
@@ -49,10 +50,15 @@ def _wait_for_mail(state: Signaling, peer: str, sid: str, cursor: str, wait: flo
     # or a peer sitting in a long-poll drops out of the directory and its rooms.
     refresh_every = s.presence_ttl - s.heartbeat_interval
     next_refresh = time.monotonic() + refresh_every
+    # Watch before the first read: that read then both acknowledges the cursor
+    # and is the check-after-subscribe, one round trip instead of two. The
+    # channel usually is still subscribed from the previous poll.
     waiter = state.hub.watch(peer)
+    ack = True
     try:
         while True:
-            entries = state.store.read(peer, cursor, READ_COUNT, ack=False)
+            entries = state.store.read(peer, cursor, READ_COUNT, ack=ack)
+            ack = False
             now = time.monotonic()
             remaining = deadline - now
             if entries or remaining <= 0 or state.draining.is_set():

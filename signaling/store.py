@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 
 import redis
+from redis.exceptions import NoScriptError
 
 from . import lua
 from .config import Settings
@@ -274,24 +275,44 @@ class Store:
         if not batches:
             return {}
         s = self.settings
-
-        def send(peer: str, items: list[str], client=None):
-            keys = self.peer_keys(peer)[:2]
-            return self._run("SEND", keys, [s.mailbox_maxlen, self._ttl_ms, self.channel(peer), *items], client=client)
-
-        if len(batches) == 1:
-            # Not through a pipeline: redis-py sends SCRIPT EXISTS before every
-            # pipeline that holds a script, a second round trip per plain send.
-            results = [send(*next(iter(batches.items())))]
+        calls = [
+            (self.peer_keys(peer)[:2], [s.mailbox_maxlen, self._ttl_ms, self.channel(peer), *items])
+            for peer, items in batches.items()
+        ]
+        if len(calls) == 1:
+            keys, args = calls[0]
+            results = [self._scripts["SEND"](keys=keys, args=args)]
         else:
-            pipe = self.redis.pipeline(transaction=False)
-            for peer, items in batches.items():
-                send(peer, items, pipe)
-            results = pipe.execute()
+            results = self._pipelined(self._scripts["SEND"], calls)
         out = {}
         for peer, result in zip(batches, results, strict=True):
             out[peer] = [_text(i) for i in result] if isinstance(result, list) else int(result)
         return out
+
+    def _pipelined(self, script, calls: list[tuple[list[str], list]]) -> list:
+        """Run one script many times in one pipeline of EVALSHAs.
+
+        redis-py's own script pipelining sends SCRIPT EXISTS first, a second
+        round trip on every fan-out. A call refused with NOSCRIPT (Redis
+        restarted or failed over) did nothing, so it is loaded and rerun.
+        """
+        results: list = [None] * len(calls)
+        pending = list(range(len(calls)))
+        for _ in range(2):
+            pipe = self.redis.pipeline(transaction=False)
+            for i in pending:
+                keys, args = calls[i]
+                pipe.evalsha(script.sha, len(keys), *keys, *args)
+            for i, result in zip(pending, pipe.execute(raise_on_error=False), strict=True):
+                results[i] = result
+            pending = [i for i in pending if isinstance(results[i], NoScriptError)]
+            if not pending:
+                break
+            self.redis.script_load(script.script)
+        for result in results:
+            if isinstance(result, Exception):
+                raise result
+        return results
 
     def fan_out(self, recipients: list[str], stored: str) -> dict[str, list[str]]:
         """Deliver one envelope to many peers, skipping those that went offline."""
