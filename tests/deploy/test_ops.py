@@ -62,11 +62,16 @@ def test_metrics_sum_every_worker(app_server_factory, tmp_path):
     # gunicorn.conf.py picks a directory by itself; naming one lets the test see who wrote to it.
     app = app_server_factory({"WEB_CONCURRENCY": "3", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
     alice, bob = Peer(app.base, "Alice"), Peer(app.base, "Bob")
-    for n in range(30):  # fresh connections: the workers share them out
-        alice.send(bob.peer_id, "n", n)
+    sent = 0
+    # Each send on a new connection, until the kernel has handed some to another worker.
+    while len(list(tmp_path.glob("counter_*.db"))) < 2 and sent < 300:
+        body = {"to": bob.peer_id, "type": "n", "data": sent}
+        response = requests.post(app.base + "/v1/messages", json=body, headers=alice.auth, timeout=10)
+        assert response.status_code == 202, response.text
+        sent += 1
+    assert len(list(tmp_path.glob("counter_*.db"))) >= 2, "300 connections all went to one worker"
     for _ in range(4):  # whichever worker answers the scrape, it reports all of them
-        assert scrape(app.base)["signaling_messages_sent_total"] == 30
-    assert len(list(tmp_path.glob("counter_*.db"))) >= 2, "the requests all went to one worker"
+        assert scrape(app.base)["signaling_messages_sent_total"] == sent
 
 
 def test_metrics_directory_is_made_for_several_workers(app_server_factory):

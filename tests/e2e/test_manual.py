@@ -49,8 +49,17 @@ def test_two_tabs_with_media_bytes_flow(app_server, new_context):
     a, b = _connect(context, app_server, media=True)
     for page in (a, b):
         first = page.evaluate(INBOUND_BYTES)
-        page.wait_for_function(f"async () => (await window.manual.peer.bytesReceived()) > {first}")
+        # wait_for_function would take an async predicate's Promise as truthy: poll from here.
+        _wait_for_more_bytes(page, first)
         page.wait_for_function("() => document.getElementById('remote-video').videoWidth > 0")
+
+
+def _wait_for_more_bytes(page, first: int, attempts: int = 150) -> None:
+    for _ in range(attempts):
+        if page.evaluate(INBOUND_BYTES) > first:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"inbound bytes stayed at {first}")
 
 
 def test_bad_paste_is_explained(app_server, new_context):
