@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up what the test suite needs on a fresh Debian machine, then runs it.
 #   - Debian packages: redis-server, chromium (browser tests), iproute2 + util-linux (netns),
+#     nodejs (node --test for the browser code's pure logic),
 #     fonts-noto-cjk (readable Japanese in screenshots)
 #   - a virtualenv in .venv with requirements-dev.txt
 #   - pytest inside a private network namespace (loopback only), so WebRTC
@@ -16,6 +17,7 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
 # Japanese glyphs for the screenshots the browser tests save for review.
 [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
 if [ ${#missing[@]} -gt 0 ]; then

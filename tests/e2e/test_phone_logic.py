@@ -6,15 +6,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 HERE = Path(__file__).resolve().parent
 
 
 def test_phone_line_node_tests():
     node = shutil.which("node")
-    if not node:
-        pytest.skip("node is not installed; these logic tests need Node 20+ (the browser tests cover the same flows)")
+    assert node, "node is not installed: run scripts/test.sh (it apt-installs nodejs)"
     result = subprocess.run(
         [node, "--test", str(HERE / "test_phone_line.mjs")], capture_output=True, text=True, timeout=120
     )
