@@ -1,16 +1,15 @@
-"""A tiny signaling client for the deploy tests: sessions, sending, long-poll and an SSE reader."""
+"""Deploy-test helpers: platform command lines and a signaling round trip on the shared test client."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
 from pathlib import Path
 
-import requests
-
+from tests.support.peers import Peer
 from tests.support.processes import ROOT, VENV_BIN
+from tests.support.sse import SSEStream
 
 READ_TIMEOUT = 20
 # An idle keep-alive connection holds a stopping gunicorn worker until GRACEFUL_TIMEOUT;
@@ -36,117 +35,39 @@ def split(command: str) -> list[str]:
     return shlex.split(command)
 
 
-class Peer:
-    """One registered session against an app's base URL."""
-
-    def __init__(self, base: str, name: str, **fields) -> None:
-        self.base = base
-        response = requests.post(f"{base}/v1/sessions", json={"name": name, **fields}, headers=CLOSE, timeout=10)
-        assert response.status_code == 201, response.text
-        self.session = response.json()
-        self.peer_id = self.session["peer_id"]
-        self.token = self.session["token"]
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}", **CLOSE}
-
-    def get(self, path: str, base: str | None = None, **kwargs) -> requests.Response:
-        return requests.get(f"{base or self.base}{path}", headers=self.auth, timeout=READ_TIMEOUT, **kwargs)
-
-    def send(self, to: str, kind: str, data, base: str | None = None) -> str:
-        response = requests.post(
-            f"{base or self.base}/v1/messages",
-            json={"to": to, "type": kind, "data": data},
-            headers=self.auth,
-            timeout=10,
-        )
-        assert response.status_code == 202, response.text
-        return response.json()["id"]
-
-    def poll(self, cursor: str = "0", wait: float = 0, base: str | None = None) -> dict:
-        response = self.get(f"/v1/messages?cursor={cursor}&wait={wait}", base=base)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def stream(self, base: str | None = None, last_event_id: str | None = None, token_in_query: bool = False):
-        return SSE(self, base or self.base, last_event_id, token_in_query)
+def register(server, name: str) -> Peer:
+    """A new session whose requests and streams all close their connections (see ``CLOSE``)."""
+    return Peer(server, name, keep_alive=False)
 
 
-class SSE:
-    """Reads an event stream frame by frame (each frame: a dict of its fields, comments under ``":"``)."""
-
-    def __init__(self, peer: Peer, base: str, last_event_id: str | None, token_in_query: bool) -> None:
-        headers = {"Accept": "text/event-stream", **CLOSE}
-        url = f"{base}/v1/events"
-        if token_in_query:
-            url += f"?token={peer.token}"
-        else:
-            headers.update(peer.auth)
-        if last_event_id:
-            headers["Last-Event-ID"] = last_event_id
-        self.response = requests.get(url, headers=headers, stream=True, timeout=(5, READ_TIMEOUT))
-        assert self.response.status_code == 200, self.response.text
-        assert self.response.headers["Content-Type"].startswith("text/event-stream")
-        self._chunks = self.response.iter_content(chunk_size=None)
-        self._buffer = ""
-        self.eof = False
-
-    def next_frame(self) -> dict | None:
-        """The next frame, or None once the server has ended the stream."""
-        while "\n\n" not in self._buffer:
-            try:
-                chunk = next(self._chunks)
-            except StopIteration:
-                self.eof = True
-                return None
-            self._buffer += chunk.decode()
-        raw, self._buffer = self._buffer.split("\n\n", 1)
-        frame: dict = {}
-        for line in raw.split("\n"):
-            name, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if name == "data" and "data" in frame:
-                frame["data"] += "\n" + value
-            elif name == "":
-                frame.setdefault(":", []).append(value)
-            else:
-                frame[name] = value
-        return frame
-
-    def next_message(self) -> dict | None:
-        """The next envelope (skipping keep-alives and ``ready``), or None at the end of the stream."""
-        while True:
-            frame = self.next_frame()
-            if frame is None:
-                return None
-            if "id" in frame and "data" in frame:
-                return json.loads(frame["data"])
-
-    def close(self) -> None:
-        self.response.close()
+def frames_until_end(stream: SSEStream) -> list[dict]:
+    """Every frame left on ``stream`` until the server ends it (TimeoutError if it does not)."""
+    frames = []
+    while (frame := stream.next_frame(READ_TIMEOUT)) is not None:
+        frames.append(frame)
+    return frames
 
 
 def round_trip(base: str, transports: tuple[str, ...] = ("sse", "longpoll")) -> None:
     """The signaling a call needs: register two peers, offer over SSE, answer over long-poll, ICE list."""
-    alice = Peer(base, "Alice")
-    bob = Peer(base, "Bob")
+    alice = register(base, "Alice")
+    bob = register(base, "Bob")
     assert tuple(alice.session["transports"]) == transports
     offer = {"type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"}
     if "sse" in transports:
-        stream = bob.stream()
+        stream = bob.sse(query_token=False)
         assert stream.next_frame()["event"] == "ready"
-        sent = alice.send(bob.peer_id, "offer", offer)
-        message = stream.next_message()
+        sent = alice.send_ok(bob.id, offer, "offer")
+        message = stream.next_message(READ_TIMEOUT).json()
         stream.close()
     else:
-        sent = alice.send(bob.peer_id, "offer", offer)
-        message = bob.poll(wait=5)["messages"][0]
+        sent = alice.send_ok(bob.id, offer, "offer")
+        message = bob.poll(cursor="0", wait=5)["messages"][0]
     assert message["id"] == sent
-    assert (message["type"], message["data"], message["from"]) == ("offer", offer, alice.peer_id)
+    assert (message["type"], message["data"], message["from"]) == ("offer", offer, alice.id)
 
-    answer_id = bob.send(alice.peer_id, "answer", {"type": "answer", "sdp": "v=0\r\n"})
-    polled = alice.poll(wait=5)
+    answer_id = bob.send_ok(alice.id, {"type": "answer", "sdp": "v=0\r\n"}, "answer")
+    polled = alice.poll(cursor="0", wait=5)
     assert [m["id"] for m in polled["messages"]] == [answer_id]
     assert polled["cursor"] == answer_id
     assert alice.poll(cursor=polled["cursor"], wait=0)["messages"] == []

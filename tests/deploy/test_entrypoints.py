@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 
-from tests.deploy.support import Peer, procfile_command, round_trip, shell_env, split
+from tests.deploy.support import frames_until_end, procfile_command, register, round_trip, shell_env, split
 from tests.support.processes import free_port
 
 
@@ -30,13 +30,11 @@ def test_functions_framework_entry_point_streams_sse_and_long_polls(app_server_f
 def test_functions_framework_sigterm_ends_streams_with_retry(app_server_factory):
     """Cloud Run sends SIGTERM before scaling in; the function's open streams end with ``retry:`` at once."""
     ff = functions_framework(app_server_factory, {"SSE_RETRY_MS": "1500"})
-    bob = Peer(ff.base, "Bob")
-    stream = bob.stream()
+    bob = register(ff.base, "Bob")
+    stream = bob.sse(query_token=False)
     assert stream.next_frame()["event"] == "ready"
     # Without the drain the worker would hold the stream for its 30 s graceful timeout, then cut it.
     code = ff.stop(signal.SIGTERM, timeout=25)
-    frames = []
-    while (frame := stream.next_frame()) is not None:
-        frames.append(frame)
+    frames = frames_until_end(stream)
     assert frames and frames[-1] == {"retry": "1500"}, frames
     assert code == 0, ff.output()

@@ -15,7 +15,7 @@ from prometheus_client import REGISTRY
 
 from signaling import create_app
 from signaling.config import load
-from tests.deploy.support import CLOSE, Peer, round_trip
+from tests.deploy.support import CLOSE, register, round_trip
 from tests.support.processes import free_port
 
 TURN_SECRET = "deploy-test-turn-secret-0123456789"
@@ -51,8 +51,8 @@ def test_metrics_count_a_round_trip(app_server_factory):
 
 def test_metrics_count_waiting_clients(app_server_factory):
     app = app_server_factory()
-    bob = Peer(app.base, "Bob")
-    stream = bob.stream()
+    bob = register(app.base, "Bob")
+    stream = bob.sse(query_token=False)
     assert stream.next_frame()["event"] == "ready"
     assert scrape(app.base)["signaling_waiting_clients"] == 1
     stream.close()
@@ -61,12 +61,11 @@ def test_metrics_count_waiting_clients(app_server_factory):
 def test_metrics_sum_every_worker(app_server_factory, tmp_path):
     # gunicorn.conf.py picks a directory by itself; naming one lets the test see who wrote to it.
     app = app_server_factory({"WEB_CONCURRENCY": "3", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
-    alice, bob = Peer(app.base, "Alice"), Peer(app.base, "Bob")
+    alice, bob = register(app.base, "Alice"), register(app.base, "Bob")
     sent = 0
     # Each send on a new connection, until the kernel has handed some to another worker.
     while len(list(tmp_path.glob("counter_*.db"))) < 2 and sent < 300:
-        body = {"to": bob.peer_id, "type": "n", "data": sent}
-        response = requests.post(app.base + "/v1/messages", json=body, headers=alice.auth, timeout=10)
+        response = alice.send(bob.id, sent, "n")
         assert response.status_code == 202, response.text
         sent += 1
     assert len(list(tmp_path.glob("counter_*.db"))) >= 2, "300 connections all went to one worker"
@@ -76,9 +75,9 @@ def test_metrics_sum_every_worker(app_server_factory, tmp_path):
 
 def test_metrics_directory_is_made_for_several_workers(app_server_factory):
     app = app_server_factory({"WEB_CONCURRENCY": "2"})
-    alice, bob = Peer(app.base, "Alice"), Peer(app.base, "Bob")
+    alice, bob = register(app.base, "Alice"), register(app.base, "Bob")
     for n in range(10):
-        alice.send(bob.peer_id, "n", n)
+        alice.send_ok(bob.id, n, "n")
     for _ in range(3):
         assert scrape(app.base)["signaling_messages_sent_total"] == 10
 
@@ -92,18 +91,18 @@ def test_readyz_and_healthz(app_server_factory):
 
 def test_logs_are_json_with_request_ids_and_no_tokens_or_bodies(app_server_factory):
     app = app_server_factory({"LOG_LEVEL": "INFO"})
-    alice, bob = Peer(app.base, "Alice"), Peer(app.base, "Bob")
+    alice, bob = register(app.base, "Alice"), register(app.base, "Bob")
     sdp = "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=secret-sdp-marker\r\n"
-    stream = bob.stream(token_in_query=True)  # EventSource puts the token in the URL
+    stream = bob.sse(query_token=True)  # EventSource puts the token in the URL
     assert stream.next_frame()["event"] == "ready"
-    sent = requests.post(
+    sent = alice.http.post(
         app.url("/v1/messages"),
-        json={"to": bob.peer_id, "type": "offer", "data": {"type": "offer", "sdp": sdp}},
+        json={"to": bob.id, "type": "offer", "data": {"type": "offer", "sdp": sdp}},
         headers={**alice.auth, "X-Request-ID": "trace-abc.123"},
         timeout=10,
     )
     assert sent.status_code == 202 and sent.headers["X-Request-ID"] == "trace-abc.123"
-    assert stream.next_message()["data"]["sdp"] == sdp
+    assert stream.next_message().json()["data"]["sdp"] == sdp
     stream.close()
     assert requests.get(app.url("/v1/messages?token=" + bob.token), headers=CLOSE, timeout=5).status_code == 200
     assert app.stop() == 0
@@ -138,14 +137,14 @@ def test_turn_credentials_verify_independently_and_expire(app_server_factory):
     urls = "turn:127.0.0.1:3478?transport=udp,turns:127.0.0.1:5349?transport=tcp"
     app = app_server_factory({"TURN_URLS": urls, "TURN_SECRET": TURN_SECRET, "TURN_TTL": "600"})
     before = int(time.time())
-    alice = Peer(app.base, "Alice")
+    alice = register(app.base, "Alice")
     servers = alice.get("/v1/ice-servers").json()["ice_servers"]
     after = int(time.time())
     turn = [s for s in servers if any(u.startswith("turn") for u in s["urls"])]
     assert len(turn) == 1 and turn[0]["urls"] == urls.split(",")
     username, credential = turn[0]["username"], turn[0]["credential"]
     match = re.fullmatch(r"(\d+):(.+)", username)
-    assert match and match.group(2) == alice.peer_id
+    assert match and match.group(2) == alice.id
     expiry = int(match.group(1))
     assert before + 600 <= expiry <= after + 600
     assert coturn_accepts(TURN_SECRET, username, credential, now=expiry - 1)

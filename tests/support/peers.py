@@ -1,7 +1,9 @@
 """A tiny HTTP client for the signaling API, as a test or benchmark peer sees it.
 
 Every call takes an optional ``via`` (an :class:`AppServer` or a base URL) so
-one peer can talk to several instances that share a Redis.
+one peer can talk to several instances that share a Redis. A peer made with
+``keep_alive=False`` sends ``Connection: close`` on every request and stream,
+so a server being stopped never waits for its idle connections.
 """
 
 from __future__ import annotations
@@ -29,9 +31,19 @@ class Peer:
         for peer in list(cls.live):
             peer.http.close()
 
-    def __init__(self, server, name: str, peer_id: str | None = None, http: requests.Session | None = None):
+    def __init__(
+        self,
+        server,
+        name: str,
+        peer_id: str | None = None,
+        http: requests.Session | None = None,
+        keep_alive: bool = True,
+    ):
         self.server = base_of(server)
         self.http = http or requests.Session()
+        self.keep_alive = keep_alive
+        if not keep_alive:
+            self.http.headers["Connection"] = "close"
         Peer.live.add(self)
         body = {"name": name} if peer_id is None else {"name": name, "peer_id": peer_id}
         response = self.http.post(self.server + "/v1/sessions", json=body, timeout=10)
@@ -87,9 +99,12 @@ class Peer:
     def sse(self, via=None, last_event_id: str | None = None, query_token: bool = True) -> SSEStream:
         """Open ``GET /v1/events`` the way EventSource does (token in the query string)."""
         headers = {} if query_token else dict(self.auth)
+        if not self.keep_alive:
+            headers["Connection"] = "close"
         if last_event_id is not None:
             headers["Last-Event-ID"] = last_event_id
         path = "/v1/events" + (f"?token={quote(self.token)}" if query_token else "")
         stream = SSEStream(base_of(via) if via is not None else self.server, path, headers)
         assert stream.status == 200, f"{stream.status} {bytes(stream.body)!r}"
+        assert stream.headers.get("content-type", "").startswith("text/event-stream"), stream.headers
         return stream

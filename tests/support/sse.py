@@ -31,15 +31,22 @@ class Event:
 
 @dataclass
 class _Parser:
-    """Incremental ``text/event-stream`` parser (lines end with LF; CR LF tolerated)."""
+    """Incremental ``text/event-stream`` parser (lines end with LF; CR LF tolerated).
+
+    It yields every frame (the lines up to a blank line) as a dict of its fields,
+    ``data`` lines joined with newlines and comment lines listed under ``":"``,
+    together with the :class:`Event` the frame dispatches (None for a frame of
+    only ``retry:`` or comments, which EventSource does not dispatch).
+    """
 
     buffer: bytearray = field(default_factory=bytearray)
+    frame: dict = field(default_factory=dict)
     fields: dict = field(default_factory=dict)
     data: list = field(default_factory=list)
     comments: int = 0
     retry: int | None = None
 
-    def feed(self, chunk: bytes) -> list[Event]:
+    def feed(self, chunk: bytes) -> list[tuple[dict, Event | None]]:
         self.buffer += chunk
         out = []
         while True:
@@ -49,25 +56,30 @@ class _Parser:
             line = self.buffer[:end].decode().rstrip("\r")
             del self.buffer[: end + 1]
             if line == "":
+                event = None
                 if self.data or self.fields:
-                    out.append(
-                        Event(
-                            id=self.fields.get("id"),
-                            event=self.fields.get("event", "message"),
-                            data="\n".join(self.data),
-                            retry=self.retry,
-                        )
+                    event = Event(
+                        id=self.fields.get("id"),
+                        event=self.fields.get("event", "message"),
+                        data="\n".join(self.data),
+                        retry=self.retry,
                     )
-                self.fields, self.data = {}, []
-                continue
-            if line.startswith(":"):
-                self.comments += 1
+                if self.frame:
+                    out.append((self.frame, event))
+                self.frame, self.fields, self.data = {}, {}, []
                 continue
             name, _, value = line.partition(":")
             value = value[1:] if value.startswith(" ") else value
+            if name == "":
+                self.comments += 1
+                self.frame.setdefault(":", []).append(value)
+                continue
             if name == "data":
                 self.data.append(value)
-            elif name == "retry":
+                self.frame["data"] = "\n".join(self.data)
+                continue
+            self.frame[name] = value
+            if name == "retry":
                 self.retry = int(value)
             else:
                 self.fields[name] = value
@@ -88,7 +100,7 @@ class SSEStream:
         self.eof = False
         self.body = bytearray()  # decoded body bytes (kept for non-200 answers and debugging)
         self._parser = _Parser()
-        self._events: deque[Event] = deque()
+        self._frames: deque[tuple[dict, Event | None]] = deque()
         self.status, self.headers = self._read_head(time.monotonic() + timeout)
         self.chunked = self.headers.get("transfer-encoding", "").lower() == "chunked"
         if self._raw:
@@ -168,7 +180,7 @@ class SSEStream:
     def _body_bytes(self, data: bytes) -> None:
         self.body += data
         if self.status == 200:
-            self._events.extend(self._parser.feed(data))
+            self._frames.extend(self._parser.feed(data))
 
     # public -------------------------------------------------------------
     @property
@@ -179,10 +191,27 @@ class SSEStream:
     def next_event(self, timeout: float = 10.0) -> Event | None:
         """The next event of any kind, or None if none came within ``timeout`` (or the stream ended)."""
         deadline = time.monotonic() + timeout
-        while not self._events:
+        while True:
+            while not self._frames:
+                if not self._recv(deadline):
+                    return None
+            _, event = self._frames.popleft()
+            if event is not None:
+                return event
+
+    def next_frame(self, timeout: float = 10.0) -> dict | None:
+        """The next frame as sent, ``retry:``-only and comment-only ones included (see :class:`_Parser`).
+
+        None once the server has ended the stream; :class:`TimeoutError` if no
+        whole frame came within ``timeout`` while the stream was still open.
+        """
+        deadline = time.monotonic() + timeout
+        while not self._frames:
             if not self._recv(deadline):
-                return None
-        return self._events.popleft()
+                if self.eof:
+                    return None
+                raise TimeoutError(f"no SSE frame within {timeout} s")
+        return self._frames.popleft()[0]
 
     def next_message(self, timeout: float = 10.0) -> Event | None:
         """The next mailbox message (an event with an ``id:``), skipping ``ready`` and friends."""
@@ -210,8 +239,8 @@ class SSEStream:
         while True:
             event = self.next_event(max(0.0, deadline - time.monotonic()))
             if event is None:
-                out.extend(self._events)
-                self._events.clear()
+                out.extend(e for _, e in self._frames if e is not None)
+                self._frames.clear()
                 return out
             out.append(event)
 
