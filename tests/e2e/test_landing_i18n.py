@@ -44,8 +44,13 @@ def test_every_page_has_the_switch_and_no_untranslated_keys(app_server, new_cont
     context = new_context(locale="en-US")
     page = context.new_page()
     errors, bad_responses = [], []
-    page.on("console", lambda m: m.type == "error" and not m.text.startswith("Failed to load resource") and errors.append(m.text))
-    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico") and bad_responses.append(r.url))
+    page.on(
+        "console",
+        lambda m: m.type == "error" and not m.text.startswith("Failed to load resource") and errors.append(m.text),
+    )
+    page.on(
+        "response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico") and bad_responses.append(r.url)
+    )
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(app_server.url(path))
     page.wait_for_selector(".lang-button[data-lang=ja]")

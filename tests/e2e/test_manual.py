@@ -16,7 +16,9 @@ def _connect(context, app_server, media: bool):
     a.click("#create-offer")
     a.wait_for_function("() => document.getElementById('offer-out').value.length > 0")
     offer = a.input_value("#offer-out")
-    assert offer.startswith("v=0") and "a=candidate" in offer and "a=setup:actpass" in offer  # vanilla ICE: candidates inside
+    assert (
+        offer.startswith("v=0") and "a=candidate" in offer and "a=setup:actpass" in offer
+    )  # vanilla ICE: candidates inside
     b.fill("#offer-in", offer.replace("\r\n", "\n"))  # copying may change line endings
     b.click("#create-answer")
     b.wait_for_function("() => document.getElementById('answer-out').value.length > 0")

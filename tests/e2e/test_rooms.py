@@ -236,9 +236,7 @@ def test_member_whose_session_ended_comes_back_with_fresh_connections(members):
         page.wait_for_function("() => document.querySelectorAll('.tile:not(.local)').length === 2")
     for page in members:
         wait_media(page, "video")
-    ada.wait_for_function(
-        "() => [...window.room.session.members.values()].every(m => m.connection === 'connected')"
-    )
+    ada.wait_for_function("() => [...window.room.session.members.values()].every(m => m.connection === 'connected')")
 
 
 def test_leaving_removes_the_tile_at_once(members):
@@ -322,7 +320,9 @@ def test_long_poll_member_and_denied_devices(app_server, new_context):
     assert polling.evaluate("window.room.session.client.transport") == "longpoll"
     join(denied, app_server.base, "NoDevices", room="lp")
     denied.wait_for_selector("#room-shell:not([hidden])")
-    assert "permission to use the camera or microphone was denied" in denied.locator("#room-notice").inner_text().lower()
+    assert (
+        "permission to use the camera or microphone was denied" in denied.locator("#room-notice").inner_text().lower()
+    )
     # the member without devices still sees and hears the other one
     wait_media(denied, "video")
     polling.wait_for_function(
@@ -338,7 +338,9 @@ ADD_TILES = """async (count) => {
   const names = ['Ana', 'Bo', 'Chen', 'Dara', 'Eli'];
   for (const name of names.slice(0, count)) window.room.grid.add(new Tile({ id: 'fake-' + name, name }));
 }"""
-CLEAR_FAKES = "() => { for (const id of [...window.room.grid.tiles.keys()]) if (id !== 'local') window.room.grid.remove(id); }"
+CLEAR_FAKES = (
+    "() => { for (const id of [...window.room.grid.tiles.keys()]) if (id !== 'local') window.room.grid.remove(id); }"
+)
 TILE_BOXES = """() => {
   const area = document.getElementById('tiles').getBoundingClientRect();
   return [...document.querySelectorAll('.tile')].map(t => {
