@@ -4,6 +4,11 @@ Read by gunicorn from the working directory for every `gunicorn main:app`
 (Procfile, app.yaml, Dockerfile, tests). Platform variables respected:
 PORT, WEB_CONCURRENCY; our own: HOST, WORKER_CONNECTIONS, GRACEFUL_TIMEOUT.
 
+Defaults use the machine: one gevent worker per core when Redis is
+configured (the embedded store lives in one process, so it gets one), and
+each worker accepts room for its STREAM_LIMIT waiting streams plus the
+keep-alive and short requests of the same clients.
+
 Start-up checks happen here, in the master, before any worker boots: a bad
 setting prints one line and exits 2. (A worker that failed on it instead
 would be restarted by the master forever.)
@@ -18,6 +23,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from gunicorn import glogging
 
 
 def _fail(message: str) -> None:
@@ -39,7 +46,7 @@ def _int(name: str, default: int, minimum: int = 1) -> int:
     return value
 
 
-def _check_settings() -> None:
+def _check_settings():
     """Run signaling/config.py's checks in the master, before any worker boots.
 
     config.py is loaded by path so the master does not import Flask, redis and
@@ -56,17 +63,46 @@ def _check_settings() -> None:
     except ImportError:
         from signaling import config
     try:
-        config.load()
+        return config.load()
     except config.ConfigError as error:
         _fail(str(error))
 
 
-_check_settings()
+def _cores() -> int:
+    """Cores this process may run on (a container's CPU set, not the host's)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _default_workers(embedded: bool) -> int:
+    return 1 if embedded else _cores()
+
+
+def _raise_fd_limit(wanted: int) -> None:
+    """Each connection is a file descriptor; lift the soft limit toward what the worker may hold."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        if soft != resource.RLIM_INFINITY and soft < target:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+_settings = _check_settings()
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{_int('PORT', 8080)}"
 worker_class = "gevent"
-workers = _int("WEB_CONCURRENCY", 1)
-worker_connections = _int("WORKER_CONNECTIONS", 4000)
+workers = _int("WEB_CONCURRENCY", _default_workers(_settings.embedded))
+# A browser holds its stream and a keep-alive connection for its POSTs; the
+# extra 1,000 keep short requests (register, send, heartbeat) served while
+# streams are at their limit (excess streams are refused with 503 at once).
+worker_connections = _int("WORKER_CONNECTIONS", 2 * _settings.stream_limit + 1000)
+_raise_fd_limit(worker_connections + 200)
 # Open streams end at once on SIGTERM (see post_worker_init), so this is only
 # for idle keep-alive connections. Cloud Run kills 10 s after SIGTERM, Heroku 30 s.
 graceful_timeout = _int("GRACEFUL_TIMEOUT", 10, 0)
@@ -78,6 +114,21 @@ control_socket_disable = True
 # The app writes its own JSON access log without query strings (tokens ride in them).
 accesslog = None
 errorlog = "-"
+
+
+class _Logger(glogging.Logger):
+    """gunicorn's logger without its access log.
+
+    With ``logconfig_dict`` set, gunicorn builds every access-log line (its
+    atoms, a strftime) even though the ``gunicorn.access`` logger has no
+    handler: a measurable share of each request, thrown away.
+    """
+
+    def _compute_access_log_enabled(self) -> bool:
+        return False
+
+
+logger_class = _Logger
 
 _metrics_dir = None
 if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -12,17 +12,55 @@ import json
 import logging
 import time
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from redis.exceptions import RedisError
 
 from . import metrics
 from . import validation as v
 from .api import authenticate
+from .errors import Problem
 from .state import Signaling, signaling
 
 bp = Blueprint("delivery", __name__, url_prefix="/v1")
 log = logging.getLogger(__name__)
 READ_COUNT = 100
+BUSY_RETRY_AFTER = 5  # seconds a refused stream is told to wait (the client adds jitter)
+
+
+class Slots:
+    """How many SSE streams and long-polls this process holds; the rest are refused at once.
+
+    A refused client gets 503 + Retry-After instead of sitting in the accept
+    queue until it times out, and the worker keeps connections free for short
+    requests (register, send, heartbeat), which are never counted here.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def take(self) -> None:
+        if self.used >= self.limit:
+            raise Problem(
+                503,
+                "too-many-streams",
+                "Too many waiting clients",
+                "This instance holds as many streams as it can; retry after the given delay",
+                headers={"Retry-After": str(BUSY_RETRY_AFTER)},
+            )
+        self.used += 1
+
+    def give(self) -> None:
+        self.used -= 1
+
+
+@bp.record_once
+def _make_slots(setup) -> None:
+    setup.app.extensions["signaling.slots"] = Slots(setup.app.extensions["signaling"].settings.stream_limit)
+
+
+def _slots() -> Slots:
+    return current_app.extensions["signaling.slots"]
 
 
 @bp.get("/messages")
@@ -31,10 +69,16 @@ def poll():
     cursor = v.cursor(request.args.get("cursor"))
     state = signaling()
     wait = v.bounded_number(request.args.get("wait"), "wait", 0.0, state.settings.longpoll_max_wait)
-    session = authenticate()
     if wait > 0:
-        entries = _wait_for_mail(state, session.peer_id, session.sid, cursor, wait)
+        slots = _slots()
+        slots.take()
+        try:
+            session = authenticate()
+            entries = _wait_for_mail(state, session.peer_id, session.sid, cursor, wait)
+        finally:
+            slots.give()
     else:
+        session = authenticate()
         entries = state.store.read(session.peer_id, cursor, READ_COUNT)
     metrics.delivered("longpoll", entries)
     last = entries[-1][0] if entries else cursor
@@ -77,11 +121,20 @@ def events():
     """The caller's mailbox as an event stream; ``Last-Event-ID`` resumes exactly."""
     resume = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
     cursor = v.cursor(resume)
-    session = authenticate()
-    state = signaling()
-    stream = _stream(state, session.peer_id, session.sid, cursor)
-    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return Response(stream, mimetype="text/event-stream", headers=headers)
+    slots = _slots()
+    slots.take()
+    try:
+        session = authenticate()
+        state = signaling()
+        stream = _stream(state, session.peer_id, session.sid, cursor)
+        headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        response = Response(stream, mimetype="text/event-stream", headers=headers)
+    except BaseException:
+        slots.give()
+        raise
+    # Runs when the server closes the response, even one never iterated.
+    response.call_on_close(slots.give)
+    return response
 
 
 def _stream(state: Signaling, peer: str, sid: str, cursor: str):
@@ -95,23 +148,28 @@ def _stream(state: Signaling, peer: str, sid: str, cursor: str):
         yield f"retry: {s.sse_retry_ms}\nevent: ready\ndata: {ready}\n\n"
         ack = True
         unacknowledged = 0
-        next_keepalive = time.monotonic() + s.keepalive_interval
+        now = time.monotonic()
+        next_keepalive = now + s.keepalive_interval
+        check = True  # read the mailbox: first pass, a wake-up, or the backstop recheck
         while True:
-            entries = state.store.read(peer, cursor, READ_COUNT, ack=ack)
-            ack = False
-            if entries:
-                cursor = entries[-1][0]
-                metrics.delivered("sse", entries)
-                yield "".join(f"id: {i}\ndata: {e}\n\n" for i, e in entries)
-                unacknowledged += len(entries)
-                if unacknowledged >= max(1, s.mailbox_maxlen // 2):
-                    # Only the client's next Last-Event-ID acknowledges what this
-                    # stream delivered; end it before that backlog fills the mailbox
-                    # (senders would get 429 mailbox-full while the reader keeps up).
-                    yield retry
-                    return
-                if len(entries) == READ_COUNT:
-                    continue
+            if check:
+                entries = state.store.read(peer, cursor, READ_COUNT, ack=ack)
+                ack = False
+                next_check = time.monotonic() + s.hub_recheck_interval
+                if entries:
+                    cursor = entries[-1][0]
+                    metrics.delivered("sse", entries)
+                    # Everything pending goes out in one socket write.
+                    yield "".join(f"id: {i}\ndata: {e}\n\n" for i, e in entries)
+                    unacknowledged += len(entries)
+                    if unacknowledged >= max(1, s.mailbox_maxlen // 2):
+                        # Only the client's next Last-Event-ID acknowledges what this
+                        # stream delivered; end it before that backlog fills the mailbox
+                        # (senders would get 429 mailbox-full while the reader keeps up).
+                        yield retry
+                        return
+                    if len(entries) == READ_COUNT:
+                        continue
             now = time.monotonic()
             if now >= deadline or state.draining.is_set():
                 yield retry
@@ -122,7 +180,10 @@ def _stream(state: Signaling, peer: str, sid: str, cursor: str):
                     return
                 yield ": keep-alive\n\n"
                 next_keepalive = now + s.keepalive_interval
-            waiter.wait(min(next_keepalive, deadline) - now)
+            # A keep-alive alone does not read: the mailbox is read when the hub
+            # wakes this stream, and every hub_recheck_interval as a backstop.
+            woken = waiter.wait(min(next_keepalive, deadline, next_check) - now)
+            check = woken or time.monotonic() >= next_check
     except RedisError as error:
         metrics.redis_error(error)
         log.warning("stream ended: store unavailable (%s)", type(error).__name__)
