@@ -33,7 +33,7 @@ class Settings:
     sse_retry_ms: int = 2000
     longpoll_max_wait: float = 25.0
     hub_recheck_interval: float = 30.0
-    stream_limit: int = 10000
+    stream_limit: int = 12000
 
     mailbox_maxlen: int = 1000
     max_body_bytes: int = 65536
@@ -154,7 +154,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         sse_retry_ms=_number(env, "SSE_RETRY_MS", 2000, int, 100),
         longpoll_max_wait=_number(env, "LONGPOLL_MAX_WAIT", 25.0, minimum=0),
         hub_recheck_interval=_number(env, "HUB_RECHECK_INTERVAL", 30.0, minimum=0.05),
-        stream_limit=_number(env, "STREAM_LIMIT", 10000, int, 1),
+        stream_limit=_number(env, "STREAM_LIMIT", 12000, int, 1),
         mailbox_maxlen=mailbox_maxlen,
         max_body_bytes=_number(env, "MAX_BODY_BYTES", 65536, int, 1024),
         max_batch=max_batch,
