@@ -156,7 +156,7 @@ export class PhoneLine extends EventTarget {
       this._sendReliably('phone.cancel', { reason: 'cancelled' });
       return this._end('cancelled');
     }
-    this.call?.sendData?.({ type: 'phone.hangup', call: this.callId });
+    this._byeSent = Boolean(this.call?.sendData?.({ type: 'phone.hangup', call: this.callId }));
     this._sendReliably('phone.hangup');
     this._end('hangup');
   }
@@ -312,12 +312,6 @@ export class PhoneLine extends EventTarget {
     call.addEventListener('connectionstatechange', (e) => this._onConnection(call, e.detail.state));
     call.addEventListener('track', (e) => this._emit('remotetrack', e.detail));
     call.addEventListener('datachannelopen', () => this._sendState());
-    // The channel closes only when the other side closed its peer connection
-    // (hung up, left the page): end now even if its hang-up is stuck behind a
-    // server outage. Network trouble does not close it; ICE restarts keep it.
-    call.addEventListener('datachannelclose', () => {
-      setTimeout(() => { if (this.call === call && !call.closed) this._end('remote-hangup'); }, 500);
-    });
     call.addEventListener('datamessage', (e) => this._onData(call, e.detail.data));
     call.addEventListener('trackunmute', (e) => {
       if (e.detail.kind === 'video') this._emit('remotevideo', { on: true });
@@ -410,7 +404,15 @@ export class PhoneLine extends EventTarget {
     this._failTimer = null;
     const peer = this.peer;
     const duration = this.duration();
-    if (this.call) { this.call.close(); this.call = null; }
+    if (this.call) {
+      // Closing the connection at once would cut the hang-up still in the
+      // data channel's buffer: the media stops now (tracks below), the close follows.
+      const call = this.call;
+      if (this._byeSent) setTimeout(() => call.close(), 300);
+      else call.close();
+      this.call = null;
+      this._byeSent = false;
+    }
     if (this.localStream) { this.localStream.getTracks().forEach((t) => t.stop()); this.localStream = null; }
     this.history.unshift({ peer, reason, duration, direction: this.direction, at: this.now() });
     this.lastCall = this.history[0];

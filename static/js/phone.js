@@ -88,6 +88,7 @@ class PhoneUI {
   /** Run here once no other tab has the phone; then the name step (never an automatic registration). */
   async _takeTab(steal = false) {
     await this.tab.acquire({ steal });
+    $('name-input').value = storage(NAME_KEY) || $('name-input').value; // the other tab may have renamed
     this._show('register');
     $('name-input').focus();
   }
@@ -369,6 +370,9 @@ class PhoneUI {
       this.tones.stop();
       clearInterval(this._tickTimer);
       clearInterval(this._statsTimer);
+      this._tickTimer = null; // or the next call's timer would never start
+      this._statsTimer = null;
+      $('call-timer').textContent = '';
       this.lastStats = null;
       this._show('home');
       this._renderContacts();
