@@ -311,12 +311,7 @@ class PhoneUI {
       this._renderCall();
     });
     line.addEventListener('remotestate', () => this._renderRemoteState());
-    line.addEventListener('dnd', (e) => {
-      this.missed.unshift(e.detail.entry);
-      this.missed = this.missed.slice(0, 20);
-      this._saveMissed();
-      this._renderMissed();
-    });
+
     line.addEventListener('ringing', () => { this._ringing = true; this._renderCall(); });
     line.addEventListener('connection', (e) => {
       this._connection = e.detail.state;

@@ -231,6 +231,7 @@ def test_do_not_disturb_declines_as_busy_and_shows_it(app_server, new_context):
     bob.page.wait_for_selector('#missed button[data-reason="dnd"]', timeout=WAIT)
     assert bob.state == "idle"
     assert "Do not disturb" in bob.page.text_content("#missed")
+    assert len(missed_entries(bob)) == 1  # one call, one entry
     shoot(bob.page, "do-not-disturb")
     bob.page.click("#dnd-button")  # off again: calls ring
     alice.dial(bob)
