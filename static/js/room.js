@@ -84,6 +84,10 @@ class RoomPage {
   enterRoom(name) {
     $('join-screen').hidden = true;
     $('room-shell').hidden = false;
+    // The join button just vanished: start keyboard focus at the top (the room's
+    // heading), so Tab walks the header before the controls and the chat.
+    $('room-label').hidden = false;
+    $('room-label').focus();
     $('share').hidden = false;
     $('share-link').value = `${location.origin}/room/${encodeURIComponent(this.room)}`;
     this.speaking = new SpeakingDetector((id, on) => this.grid.get(id)?.setSpeaking(on));
@@ -202,6 +206,7 @@ class RoomPage {
     this.speaking?.stop();
     for (const id of [...this.grid.tiles.keys()]) this.grid.remove(id);
     $('room-shell').hidden = true;
+    $('room-label').hidden = true;
     $('share').hidden = true;
     $('join-screen').hidden = false;
     $('people').textContent = '';
@@ -211,6 +216,7 @@ class RoomPage {
     $('join-form').hidden = true; // "Join again" reloads the page for a clean start
     $('rejoin').href = location.pathname + location.search;
     $('left-actions').hidden = false;
+    $('rejoin').focus(); // not <body>: keyboard users carry on from here
   }
 }
 
