@@ -8,16 +8,17 @@ import { RoomFullError, RoomSession } from './room-session.js';
 import { RoomControls } from './room-controls.js';
 import { SpeakingDetector } from './room-speaking.js';
 import { Tile, TileGrid } from './room-tiles.js';
+import { roomFromPath, roomName } from './room-name.js';
 import './strings/room.js';
 
 const $ = (id) => document.getElementById(id);
-const ROOM = /^[A-Za-z0-9_-]{1,64}$/;
 const NAME_KEY = 'signaling.name';
 const LOCAL = 'local';
 
 class RoomPage {
   constructor() {
-    this.room = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || '');
+    const asked = roomFromPath(location.pathname);
+    this.room = roomName(asked) || asked;
     this.session = null;
     this.media = null;
     this.grid = new TileGrid($('tiles'));
@@ -31,7 +32,24 @@ class RoomPage {
     $('join-form').addEventListener('submit', (event) => { event.preventDefault(); this.join(); });
     $('chat-form').addEventListener('submit', (event) => { event.preventDefault(); this.sendChat(); });
     $('copy-link').addEventListener('click', () => this.copyLink());
-    if (!ROOM.test(this.room)) this.showJoinError('room.bad_room');
+    if (!roomName(this.room)) this.showBadRoom();
+  }
+
+  /** The friendly error page for an address no room can have: says why, links home. */
+  showBadRoom() {
+    this.badRoom = true;
+    const empty = !this.room;
+    say($('page-title'), empty ? 'room.no_room_title' : 'room.bad_room_title');
+    say($('join-heading'), empty ? 'room.no_room_title' : 'room.bad_room_title');
+    $('join-form').hidden = true;
+    document.querySelector('#join-screen .muted').hidden = true;
+    const box = $('join-error');
+    box.hidden = false;
+    box.className = 'notice error';
+    box.setAttribute('role', 'status');
+    say(box, empty ? 'room.no_room' : 'room.bad_room', { room: this.room });
+    $('rejoin').hidden = true;
+    $('left-actions').hidden = false;
   }
 
   showJoinError(key, vars) {
@@ -51,7 +69,7 @@ class RoomPage {
   async join() {
     const name = $('join-name').value.trim();
     if (!name) { this.showJoinError('room.need_name'); $('join-name').focus(); return; }
-    if (!ROOM.test(this.room)) return;
+    if (this.badRoom) return;
     try { localStorage.setItem(NAME_KEY, name); } catch { /* storage blocked */ }
     this.showJoinError(null);
     $('left-actions').hidden = true;
