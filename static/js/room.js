@@ -25,6 +25,7 @@ class RoomPage {
     this.chat = new ChatLog($('chat-log'));
     this.speaking = null;
     this.chatReceived = []; // {from, name, text, ts} (tests read this)
+    this.announced = new Set(); // peer ids whose arrival the chat has shown, until they leave
     say($('page-title'), 'room.title', { room: this.room });
     say($('join-heading'), 'room.heading', { room: this.room });
     say($('room-label'), 'room.title', { room: this.room });
@@ -127,17 +128,29 @@ class RoomPage {
   }
 
   listen(session) {
+    // The server out of reach: say so (calls already connected carry on peer to peer).
+    session.client.addEventListener('reconnecting', ({ detail }) => {
+      if (detail.reason !== 'stream-ended') this.showServerWarning(true);
+    });
+    session.client.addEventListener('open', () => this.showServerWarning(false));
     session.addEventListener('member-added', ({ detail: { member, quiet } }) => {
       const tile = this.grid.add(new Tile({ id: member.peer_id, name: member.name }));
       tile.setStream(member.call.remoteStream);
       tile.setBadge('room.connecting');
-      if (this.ready && !quiet) this.chat.system('room.joined_msg', { name: member.name });
+      // One "X joined" per presence: a member who comes back after an outage (new
+      // connection, same peer) is not news; one who left and returns is.
+      if (this.ready && !quiet && !this.announced.has(member.peer_id)) this.chat.system('room.joined_msg', { name: member.name });
+      this.announced.add(member.peer_id);
       this.updatePeople();
     });
     session.addEventListener('member-removed', ({ detail: { member, reason, quiet } }) => {
       this.grid.remove(member.peer_id);
       this.speaking?.unwatch(member.peer_id);
-      if (!quiet) this.chat.system(reason === 'timeout' ? 'room.timeout_msg' : 'room.left_msg', { name: member.name });
+      if (!quiet) {
+        this.announced.delete(member.peer_id);
+        const lost = ['timeout', 'disconnected', 'lost'].includes(reason);
+        this.chat.system(lost ? 'room.timeout_msg' : 'room.left_msg', { name: member.name });
+      }
       this.updatePeople();
     });
     session.addEventListener('track', ({ detail: { member, track, kind } }) => {
@@ -156,7 +169,8 @@ class RoomPage {
       const tile = this.grid.get(member.peer_id);
       if (!tile) return;
       if (state === 'connected') tile.setBadge(null);
-      else if (state === 'disconnected' || state === 'failed') tile.setBadge('room.reconnecting');
+      else if (state === 'disconnected') tile.setBadge('room.reconnecting');
+      else if (state === 'failed') tile.setBadge('room.connection_lost');
       else if (state !== 'closed') tile.setBadge('room.connecting');
     });
     session.addEventListener('chat', ({ detail: { member, text, ts } }) => {
@@ -164,6 +178,13 @@ class RoomPage {
       this.chat.add({ name: member.name, ts, text });
       this.controls?.chatArrived();
     });
+  }
+
+  showServerWarning(on) {
+    this.serverDown = on;
+    const box = $('server-warning');
+    box.hidden = !on;
+    say(box, on ? 'room.server_down' : null);
   }
 
   /** A remote tile shows video only while the sender says its camera/screen is on and frames arrive. */
