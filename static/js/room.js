@@ -109,7 +109,10 @@ class RoomPage {
     $('room-label').focus();
     $('share').hidden = false;
     $('share-link').value = `${location.origin}/room/${encodeURIComponent(this.room)}`;
-    this.speaking = new SpeakingDetector((id, on) => this.grid.get(id)?.setSpeaking(on));
+    this.speaking = new SpeakingDetector((id, on) => {
+      this.grid.get(id)?.setSpeaking(on);
+      if (on) this.grid.spoke(id);
+    });
     const local = this.grid.add(new Tile({ id: LOCAL, name, local: true }));
     this.grid.container.prepend(local.el);
     this.controls ||= new RoomControls({
