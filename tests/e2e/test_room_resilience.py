@@ -68,12 +68,25 @@ def test_crashed_tab_tile_goes_within_the_client_bound(app_server_factory, new_c
     except Exception:  # noqa: BLE001 - the navigation dies with the renderer
         pass
     ren.context.close()
+    # whichever comes first: the server's departure (peer-left "disconnected", ~5 s after the
+    # stream closed) or the client's own bound (LOST_AFTER_MS = 12 s after the connection drops,
+    # which takes ~5 s); on the old server alone it took the presence TTL, 30-45 s
+    ada.wait_for_function("() => document.querySelectorAll('.tile:not(.local)').length === 0", timeout=25_000)
+    assert "Ren lost the connection" in ada.evaluate(CHAT_TEXT)
+    assert ada.evaluate("window.room.session.members.size") == 0
+    ada.screenshot(path=str(artifact_path("room-ghost-gone-desktop.png")))
+
+
+def test_a_connection_that_stays_down_is_shown_lost_then_dropped(app_server_factory, new_context):
+    """No word from the server (Ren's session stays live): only WebRTC knows, and the client acts on it."""
+    server = app_server_factory()
+    ada, ren = _two_members(server, new_context, "lost")
+    # Ren's side of the media path dies (its connection to Ada closed) while Ren's tab and
+    # session live on, so the server never says Ren left
+    ren.evaluate("() => { for (const m of window.room.session.members.values()) m.call.pc.close(); }")
     ada.wait_for_function(
         "() => [...document.querySelectorAll('.tile .state')].some(b => !b.hidden)", timeout=WAIT, polling=100
     )
     ada.screenshot(path=str(artifact_path("room-ghost-reconnecting-desktop.png")))
-    # LOST_AFTER_MS (12 s) after the drop, with slack; the server alone would take 30-45 s
-    ada.wait_for_function("() => document.querySelectorAll('.tile:not(.local)').length === 0", timeout=20_000)
+    ada.wait_for_function("() => document.querySelectorAll('.tile:not(.local)').length === 0", timeout=WAIT)
     assert "Ren lost the connection" in ada.evaluate(CHAT_TEXT)
-    assert ada.evaluate("window.room.session.members.size") == 0
-    ada.screenshot(path=str(artifact_path("room-ghost-gone-desktop.png")))
