@@ -67,17 +67,40 @@ class Locator(Protocol):
 
 
 class SingleNode:
-    """One Redis: every channel on one connection; sharded pub/sub when the server has it (7+)."""
+    """One Redis: every channel on one connection; sharded pub/sub when the server has it (7+).
 
-    def __init__(self, client: redis.Redis, sharded: bool = False) -> None:
+    ``sharded=None`` asks the server on first use, as the SEND script does
+    (it falls back to PUBLISH where SPUBLISH is unknown), so both sides agree.
+    """
+
+    def __init__(self, client: redis.Redis, sharded: bool | None = False) -> None:
         self.client = client
-        self.sharded = sharded
+        self._sharded = sharded
+
+    @property
+    def sharded(self) -> bool:
+        return bool(self._sharded)
 
     def locate(self, channel: str) -> tuple[str, redis.Redis]:
+        if self._sharded is None:
+            self._sharded = has_sharded_pubsub(self.client)
         return "redis", self.client
 
     def refresh(self) -> None:
         """Nothing to learn: the one server is where it was."""
+
+
+def has_sharded_pubsub(client: redis.Redis) -> bool:
+    """Redis 7 added SPUBLISH/SSUBSCRIBE (raises while Redis is unreachable).
+
+    Asked by trying it, like the SEND script does: INFO is not everywhere
+    (fakeredis, some managed services rename or hide it).
+    """
+    try:
+        client.execute_command("SPUBLISH", "signaling:probe", "")
+    except redis.ResponseError:
+        return False
+    return True
 
 
 class ClusterNodes:

@@ -5,10 +5,15 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from tests.support.peers import Peer
 from tests.support.processes import wait_until
 
 TTL = 3.0
+
+# One redis-server and the 6-node Redis Cluster.
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 def test_silent_peer_times_out_of_directory_and_room(app_server_factory):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -21,6 +22,21 @@ from redis.cluster import RedisCluster
 from tests.support.processes import free_port, wait_until
 
 NODE_TIMEOUT_MS = 2000
+
+
+def cluster_port() -> int:
+    """A free port whose cluster-bus port (port + 10000) is free and valid too."""
+    for _ in range(200):
+        port = free_port()
+        if port + 10000 > 65535:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port + 10000))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port pair for a cluster node")
 
 
 def _binary(name: str) -> str:
@@ -90,7 +106,7 @@ class Cluster:
 
     def __init__(self, size: int = 6) -> None:
         self.root = tempfile.mkdtemp(prefix="redis-cluster-")
-        self.nodes = [ClusterNode(free_port(), self.root) for _ in range(size)]
+        self.nodes = [ClusterNode(cluster_port(), self.root) for _ in range(size)]
         addresses = [f"127.0.0.1:{n.port}" for n in self.nodes]
         subprocess.run(
             [_binary("redis-cli"), "--cluster", "create", *addresses, "--cluster-replicas", "1", "--cluster-yes"],
