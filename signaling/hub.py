@@ -271,7 +271,7 @@ class Hub:
         except LINK_ERRORS as error:
             if self._stopping or link.closed:
                 return
-            log.warning("hub connection to %s lost (%s); reconnecting", link.name, type(error).__name__)
+            log.warning("hub connection lost (%s, node %s); reconnecting", type(error).__name__, link.name)
             time.sleep(link.backoff)
             self._recover(link)
 
