@@ -124,6 +124,11 @@ class Cluster:
             for node in self.nodes:
                 if node.alive and node.client().cluster("info")["cluster_state"] != "ok":
                     return False
+            # A replica that has not synced yet refuses to take over (its data is "too old").
+            for node in self.nodes:
+                if node.alive and node.role() == "slave":
+                    if node.client().info("replication").get("master_link_status") != "up":
+                        return False
             return len(self.masters()) == 3
 
         wait_until(ok, timeout=timeout, interval=0.2, what="cluster_state:ok")
