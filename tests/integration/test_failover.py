@@ -206,4 +206,4 @@ def test_with_wait_replicas_an_accepted_message_is_already_on_the_replica(app_se
         # No wait here: read straight after the 202, on the replica.
         assert [e[0] for e in reader.xrange(mailbox, sent, sent)] == [sent]
     after = master.client().info("commandstats")["cmdstat_wait"]["calls"]
-    assert after - waits == 20, "each send waited for the replica on the mailbox's own node"
+    assert after - waits >= 20, "each send waited for the replica on the mailbox's own node"
