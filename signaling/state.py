@@ -21,6 +21,7 @@ from redis.retry import Retry
 
 from .auth import Tokens
 from .config import Settings
+from .departures import Departures
 from .hub import ClusterNodes, Hub, Locator, SingleNode
 from .store import Store
 
@@ -34,6 +35,7 @@ class Signaling:
     hub: Hub
     tokens: Tokens
     store_kind: str
+    departures: Departures
     draining: threading.Event = field(default_factory=threading.Event)
 
 
@@ -153,7 +155,7 @@ def build(
     locator = pubsub if isinstance(pubsub, ClusterNodes) else SingleNode(pubsub, sharded=None)
     hub = Hub(None, store.channel, store.peer_of_channel, locator)
     secret = settings.secret_key or secrets.token_hex(32)
-    return Signaling(settings, store, hub, Tokens(secret), kind)
+    return Signaling(settings, store, hub, Tokens(secret), kind, Departures(store.depart))
 
 
 def signaling() -> Signaling:
