@@ -23,6 +23,9 @@ class Settings:
     redis_url: str | None = None
     redis_max_connections: int = 8
     redis_ssl_cert_reqs: str = "none"
+    redis_cluster: bool | None = None  # None: detect (INFO cluster)
+    redis_wait_replicas: int = 0
+    redis_wait_timeout_ms: int = 100
     secret_key: str = ""
     key_prefix: str = "sig:"
 
@@ -148,8 +151,15 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     if turn_urls and not turn_secret:
         raise ConfigError("TURN_URLS is set but TURN_SECRET is empty")
 
+    cluster = env.get("REDIS_CLUSTER", "").strip().lower()
+    if cluster not in ("", "0", "1", "true", "false", "auto"):
+        raise ConfigError("REDIS_CLUSTER must be 1, 0 or auto")
+
     return Settings(
         redis_url=redis_url,
+        redis_cluster=None if cluster in ("", "auto") else cluster in ("1", "true"),
+        redis_wait_replicas=_number(env, "REDIS_WAIT_REPLICAS", 0, int, 0),
+        redis_wait_timeout_ms=_number(env, "REDIS_WAIT_TIMEOUT_MS", 100, int, 1),
         redis_max_connections=_number(env, "REDIS_MAX_CONNECTIONS", 8, int, 2),
         redis_ssl_cert_reqs=cert_reqs,
         secret_key=secret_key,

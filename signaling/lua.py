@@ -54,7 +54,9 @@ return {1, h[2], due, retry, rooms, h[6] or '0'}
 """
 
 # Refuses offline recipients and full mailboxes, else appends every envelope
-# and publishes one wake-up. KEYS: recipient session, recipient mailbox.
+# and publishes one wake-up: SPUBLISH on the peer's {peer:ID}:w channel (same
+# slot as its keys), PUBLISH where SPUBLISH is unknown (Redis < 7).
+# KEYS: recipient session, recipient mailbox.
 # ARGV: maxlen, ttl, channel, envelope...  Returns ids, 0 (offline) or -1 (full).
 SEND = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -65,7 +67,7 @@ for i = 4, #ARGV do
   ids[#ids + 1] = redis.call('XADD', KEYS[2], '*', 'e', ARGV[i])
 end
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
-redis.call('PUBLISH', ARGV[3], ids[#ids])
+if type(redis.pcall('SPUBLISH', ARGV[3], ids[#ids])) == 'table' then redis.call('PUBLISH', ARGV[3], ids[#ids]) end
 return ids
 """
 

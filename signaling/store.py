@@ -8,7 +8,8 @@ tag ``{peer:<id>}`` so each per-peer script runs on one Redis Cluster slot:
 * ``<p>{peer:ID}:r``  set: the rooms the peer is in
 * ``<p>{dir}:...``  the public directory of listed sessions (signaling/directory.py)
 * ``<p>{room:NAME}:z`` / ``:n``    room members: expiry scores / names
-* ``<p>wake:ID``      pub/sub channel: a hint that the mailbox grew
+* ``<p>{peer:ID}:w``  sharded pub/sub channel (SPUBLISH, same slot as the
+  peer's keys, so a cluster publishes it on one node): the mailbox grew
 
 All of a peer's keys expire together, ``presence_ttl`` after its last request.
 Sorted-set members whose expiry passed are pruned by whichever request reads
@@ -24,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 
 import redis
-from redis.exceptions import NoScriptError
+from redis.exceptions import AskError, MovedError, NoScriptError
 
 from . import lua
 from .config import Settings
@@ -103,6 +104,7 @@ class Store:
         self.redis = client
         self.settings = settings
         self.prefix = settings.key_prefix
+        self.unreplicated = 0  # SEND batches WAIT gave up on (REDIS_WAIT_REPLICAS)
         self._ttl_ms = int(settings.presence_ttl * 1000)
         # Directory/room scores are refreshed only every heartbeat_interval
         # (TOUCH's 'due'), while every request extends the session itself; a
@@ -125,10 +127,10 @@ class Store:
         return [f"{tag}:z", f"{tag}:n"]
 
     def channel(self, peer: str) -> str:
-        return f"{self.prefix}wake:{peer}"
+        return f"{self.prefix}{{peer:{peer}}}:w"
 
     def peer_of_channel(self, channel: str) -> str:
-        return channel[len(self.prefix) + 5 :]
+        return channel[len(self.prefix) + 6 : -3]
 
     def _run(self, name: str, keys: list[str], args: list, client=None):
         return self._scripts[name](keys=keys, args=args, client=client)
@@ -228,8 +230,11 @@ class Store:
         return True
 
     def wake(self, peer: str) -> None:
-        """Hint the peer's waiting readers to read their mailbox now."""
-        self.redis.publish(self.channel(peer), "0")
+        """Hint the peer's waiting readers to read their mailbox now (sharded, like SEND's)."""
+        try:
+            self.redis.spublish(self.channel(peer), "0")
+        except redis.ResponseError:  # Redis < 7: no sharded pub/sub, and the hub uses SUBSCRIBE
+            self.redis.publish(self.channel(peer), "0")
 
     def peers(self, after: str, limit: int, query: str = "") -> Page:
         return self.directory.page(now_ms(), after, limit, query)
@@ -320,7 +325,7 @@ class Store:
             (self.peer_keys(peer)[:2], [s.mailbox_maxlen, self._ttl_ms, self.channel(peer), *items])
             for peer, items in batches.items()
         ]
-        if len(calls) == 1:
+        if len(calls) == 1 and not s.redis_wait_replicas:
             keys, args = calls[0]
             results = [self._scripts["SEND"](keys=keys, args=args)]
         else:
@@ -331,29 +336,62 @@ class Store:
         return out
 
     def _pipelined(self, script, calls: list[tuple[list[str], list]]) -> list:
-        """Run one script many times in one pipeline of EVALSHAs.
+        """Run one script many times: one pipeline of EVALSHAs per Redis node.
 
         redis-py's own script pipelining sends SCRIPT EXISTS first, a second
-        round trip on every fan-out. A call refused with NOSCRIPT (Redis
-        restarted or failed over) did nothing, so it is loaded and rerun.
+        round trip on every fan-out; its cluster pipeline re-sends a command
+        that timed out (a duplicate message). Here a call is rerun only when
+        Redis provably did not run it: NOSCRIPT (Redis restarted or failed
+        over: the script is loaded on that node) or MOVED/ASK (the slot moved:
+        the slot map is re-read). With ``REDIS_WAIT_REPLICAS`` each node's
+        pipeline ends with WAIT, so the writes reached a replica.
         """
         results: list = [None] * len(calls)
         pending = list(range(len(calls)))
-        for _ in range(2):
-            pipe = self.redis.pipeline(transaction=False)
-            for i in pending:
-                keys, args = calls[i]
-                pipe.evalsha(script.sha, len(keys), *keys, *args)
-            for i, result in zip(pending, pipe.execute(raise_on_error=False), strict=True):
-                results[i] = result
-            pending = [i for i in pending if isinstance(results[i], NoScriptError)]
+        for _ in range(3):
+            rerun: list[int] = []
+            for client, indexes in self._by_node(calls, pending):
+                rerun += self._pipeline_on(client, script, calls, indexes, results)
+            pending = rerun
             if not pending:
                 break
-            self.redis.script_load(script.script)
         for result in results:
             if isinstance(result, Exception):
                 raise result
         return results
+
+    def _by_node(self, calls: list[tuple[list[str], list]], indexes: list[int]):
+        """Group calls by the node owning their first key (one group on a single Redis)."""
+        if not hasattr(self.redis, "get_node_from_key"):
+            return [(self.redis, indexes)]
+        groups: dict[str, tuple] = {}
+        for i in indexes:
+            node = self.redis.get_node_from_key(calls[i][0][0])
+            groups.setdefault(node.name, (node.redis_connection, []))[1].append(i)
+        return list(groups.values())
+
+    def _pipeline_on(self, client, script, calls, indexes: list[int], results: list) -> list[int]:
+        """One pipeline on one node; returns the indexes to run again."""
+        pipe = client.pipeline(transaction=False)
+        for i in indexes:
+            keys, args = calls[i]
+            pipe.evalsha(script.sha, len(keys), *keys, *args)
+        waiting = self.settings.redis_wait_replicas
+        if waiting:
+            pipe.execute_command("WAIT", waiting, self.settings.redis_wait_timeout_ms)
+        replies = pipe.execute(raise_on_error=False)
+        if waiting and isinstance(replies[-1], int) and replies[-1] < waiting:
+            self.unreplicated += 1
+        rerun = []
+        for i, reply in zip(indexes, replies, strict=False):
+            results[i] = reply
+            if isinstance(reply, (NoScriptError, MovedError, AskError)):
+                rerun.append(i)
+        if any(isinstance(results[i], NoScriptError) for i in rerun):
+            client.script_load(script.script)
+        if any(isinstance(results[i], (MovedError, AskError)) for i in rerun):
+            self.redis.nodes_manager.initialize()
+        return rerun
 
     def fan_out(self, recipients: list[str], stored: str) -> dict[str, list[str]]:
         """Deliver one envelope to many peers, skipping those that went offline."""
