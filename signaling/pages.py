@@ -9,6 +9,7 @@ from flask import Blueprint, jsonify, send_from_directory
 from .errors import Problem
 from .state import signaling
 from .validation import room_name
+from .version import __version__
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"
@@ -43,4 +44,4 @@ def healthz():
     state.store.redis.ping()
     if state.draining.is_set():
         raise Problem(503, "draining", "Shutting down", headers={"Retry-After": "1"})
-    return jsonify(status="ok", store=state.store_kind, waiting=state.hub.waiting)
+    return jsonify(status="ok", version=__version__, store=state.store_kind, waiting=state.hub.waiting)
