@@ -127,13 +127,17 @@ class Client:
         """One (long-)poll from :attr:`cursor`; advances it past what it returns."""
         return receive.poll_once(self, wait)
 
-    def messages(self, transport: str = "sse", idle_timeout: float | None = None) -> Iterator[Message]:
+    def messages(self, transport: str | None = None, idle_timeout: float | None = None) -> Iterator[Message]:
         """Every message from :attr:`cursor` on, reconnecting and resuming as needed.
 
-        ``transport`` is ``"sse"`` or ``"longpoll"``. The iterator ends when no
+        ``transport`` is ``"sse"`` or ``"longpoll"``; by default the first one
+        the server advertised at registration (App Engine: long-poll). While
+        the caller holds a message, nothing is read and no heartbeat is sent:
+        hand slow work to another thread. The iterator ends when no
         message came for ``idle_timeout`` seconds (never, if None) and raises
         :class:`SessionEnded` when the server ends the session.
         """
+        transport = transport or (self.session.get("transports") or ["sse"])[0]
         if transport == "sse":
             return receive.sse_messages(self, idle_timeout)
         if transport == "longpoll":

@@ -64,6 +64,15 @@ def test_a_reader_resumes_from_its_cursor_here_and_on_another_instance(two_apps,
     assert list(bob.messages(transport, idle_timeout=1)) == []  # nothing twice
 
 
+def test_the_default_transport_is_the_first_the_server_advertises(app_server_factory):
+    app = app_server_factory({"TRANSPORTS": "longpoll"})
+    alice, bob = client(app, "Alice"), client(app, "Bob")
+    alice.send(bob.peer_id, "note", {"n": 7})
+    assert bob.session["transports"] == ["longpoll"]
+    reader = bob.messages(idle_timeout=10)
+    assert reader.__name__ == "longpoll_messages" and numbers(take(reader, 1)) == [7]
+
+
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_the_reader_reconnects_after_a_server_restart_without_loss(app, transport):
     alice, bob = client(app, "Alice"), client(app, "Bob")
