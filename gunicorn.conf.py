@@ -15,13 +15,10 @@ would be restarted by the master forever.)
 """
 
 import importlib.util
-import json
-import logging
 import os
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from gunicorn import glogging
@@ -33,38 +30,40 @@ def _fail(message: str) -> None:
     raise SystemExit(2)
 
 
-def _int(name: str, default: int, minimum: int = 1) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
+def _load(module: str):
+    """Import signaling/<module>.py by path: the master must not import Flask, redis and the rest
+    before the gevent workers fork and monkey-patch (config.py and logformat.py use only the
+    standard library). If loading by path ever fails, the package is imported the ordinary way.
+    """
+    spec = importlib.util.spec_from_file_location(
+        f"_signaling_{module}", Path(__file__).parent / "signaling" / f"{module}.py"
+    )
+    loaded = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = loaded  # dataclasses look their module up there
     try:
-        value = int(raw)
-    except ValueError:
-        _fail(f"{name}={raw!r} is not a valid int")
-    if value < minimum:
-        _fail(f"{name}={raw!r} must be at least {minimum}")
-    return value
+        spec.loader.exec_module(loaded)
+    except ImportError:
+        loaded = importlib.import_module(f"signaling.{module}")
+    return loaded
+
+
+_config = _load("config")
+_logformat = _load("logformat")
+
+
+def _int(name: str, default: int, minimum: int = 1) -> int:
+    """Integer settings go through config.py's one parser; a bad one stops the master with one line."""
+    try:
+        return _config.whole_number(os.environ, name, default, minimum)
+    except _config.ConfigError as error:
+        _fail(str(error))
 
 
 def _check_settings():
-    """Run signaling/config.py's checks in the master, before any worker boots.
-
-    config.py is loaded by path so the master does not import Flask, redis and
-    the rest before the gevent workers fork and monkey-patch; if it ever needs
-    its package, it is imported the ordinary way.
-    """
-    spec = importlib.util.spec_from_file_location(
-        "_signaling_config", Path(__file__).parent / "signaling" / "config.py"
-    )
-    config = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = config  # dataclasses look their module up there
+    """Run signaling/config.py's checks in the master, before any worker boots."""
     try:
-        spec.loader.exec_module(config)
-    except ImportError:
-        from signaling import config
-    try:
-        return config.load()
-    except config.ConfigError as error:
+        return _config.load()
+    except _config.ConfigError as error:
         _fail(str(error))
 
 
@@ -111,7 +110,7 @@ keepalive = 75
 # No runtime control socket: nothing on a platform uses it, and every instance
 # on one machine (tests, several apps) would fight over the same path in $HOME.
 control_socket_disable = True
-# The app writes its own JSON access log without query strings (tokens ride in them).
+# The app writes its own access log without query strings (tokens ride in them).
 accesslog = None
 errorlog = "-"
 
@@ -137,23 +136,6 @@ if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     _metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="signaling-metrics-")
 
 
-class _JsonLines(logging.Formatter):
-    """gunicorn's own log lines in the same JSON shape as the app's (signaling/logs.py)."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(record.created)),
-            "level": record.levelname,
-            "severity": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-            "pid": record.process,
-        }
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
-
-
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -163,9 +145,10 @@ logconfig_dict = {
         "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
     },
     "handlers": {
-        "error_console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
+        "error_console": {"class": "logging.StreamHandler", "formatter": "signaling", "stream": "ext://sys.stderr"},
     },
-    "formatters": {"json": {"()": _JsonLines}},
+    # The app's own format (text in development, JSON on a platform), from the same module.
+    "formatters": {"signaling": {"()": _logformat.formatter, "kind": _settings.log_format}},
 }
 
 

@@ -56,6 +56,8 @@ class Settings:
     turn_ttl: int = 86400
 
     log_level: str = "INFO"
+    log_format: str = "text"
+    platform: str | None = None
 
     @property
     def embedded(self) -> bool:
@@ -76,6 +78,11 @@ def _number(env: Mapping[str, str], name: str, default: float, kind=float, minim
     return value
 
 
+def whole_number(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    """An integer setting (``ConfigError`` if malformed or below ``minimum``); gunicorn.conf.py uses it too."""
+    return _number(env, name, default, int, minimum)
+
+
 def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
     raw = env.get(name)
     if raw is None:
@@ -86,6 +93,47 @@ def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[
 def _on_app_engine_standard(env: Mapping[str, str]) -> bool:
     """App Engine standard buffers responses, so SSE cannot stream there."""
     return bool(env.get("GAE_ENV") == "standard" or env.get("GAE_APPLICATION"))
+
+
+# (variables that must all be set, platform), checked in this order. Cloud Functions
+# sets K_SERVICE like Cloud Run plus FUNCTION_TARGET; FUNCTION_TARGET alone is the
+# Functions Framework on a developer's machine (it sets that variable itself).
+PLATFORM_VARIABLES = (
+    (("GAE_ENV",), "App Engine"),
+    (("GAE_APPLICATION",), "App Engine"),
+    (("FUNCTION_TARGET", "K_SERVICE"), "Cloud Functions"),
+    (("K_SERVICE",), "Cloud Run"),
+    (("DYNO",), "Heroku"),
+)
+
+
+def platform(env: Mapping[str, str]) -> str | None:
+    """The hosting platform these variables betray, or None on a developer's machine."""
+    return next((name for names, name in PLATFORM_VARIABLES if all(env.get(n) for n in names)), None)
+
+
+def _check_production(where: str, redis_url: str | None, secret_key: str) -> None:
+    """On a platform, instances come and go: the embedded store and a made-up secret would split state.
+
+    Each instance (and each worker) would keep its own mailboxes, and tokens
+    signed by one would be refused by the next: 401 loops for every client.
+    """
+    if not redis_url:
+        raise ConfigError(
+            f"running on {where} needs REDIS_URL (the embedded store lives in one process and would "
+            "give every instance its own mailboxes); see docs/DEPLOY.md"
+        )
+    if len(secret_key) < 16:
+        raise ConfigError(f"running on {where} needs SECRET_KEY (16+ characters, the same on every instance)")
+
+
+def _log_format(env: Mapping[str, str], where: str | None) -> str:
+    raw = env.get("LOG_FORMAT", "").strip().lower()
+    if not raw:
+        return "json" if where else "text"
+    if raw not in ("text", "json"):
+        raise ConfigError(f"LOG_FORMAT={raw!r} must be text or json")
+    return raw
 
 
 def _behind_platform_proxy(env: Mapping[str, str]) -> bool:
@@ -110,6 +158,9 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     if redis_url:
         _check_redis_url(redis_url)
     secret_key = env.get("SECRET_KEY", "")
+    where = platform(env)
+    if where:
+        _check_production(where, redis_url, secret_key)
     if redis_url and len(secret_key) < 16:
         raise ConfigError(
             "SECRET_KEY must be set (16+ characters) when REDIS_URL is used; "
@@ -188,4 +239,6 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         turn_secret=turn_secret,
         turn_ttl=_number(env, "TURN_TTL", 86400, int, 60),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        log_format=_log_format(env, where),
+        platform=where,
     )

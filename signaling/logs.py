@@ -1,4 +1,4 @@
-"""Structured access logs: one JSON line per request, never a token, query or body.
+"""Access logs: one line per request (JSON on a platform), never a token, query or body.
 
 Query strings are left out on purpose: EventSource has to carry its token in
 ``?token=``. The request id comes from ``X-Request-ID`` / ``X-Cloud-Trace-Context``
@@ -7,7 +7,6 @@ when a platform sets one, otherwise it is made up, and is echoed back.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -17,44 +16,22 @@ from itertools import count
 
 from flask import Flask, g, request
 
+from .logformat import JsonFormatter, formatter
+
+__all__ = ["JsonFormatter", "configure", "init_app"]
+
 access = logging.getLogger("signaling.access")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._/-]{1,128}")
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line; the timestamp text is made once per second, not per line."""
-
-    _second = -1
-    _stamp = ""
-
-    def _time(self, created: float) -> str:
-        second = int(created)
-        if second != self._second:
-            self._stamp = self.formatTime(logging.makeLogRecord({"created": created}), "%Y-%m-%dT%H:%M:%S")
-            self._second = second
-        return self._stamp
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": self._time(record.created),
-            "level": record.levelname,
-            "severity": record.levelname,  # what Google Cloud Logging reads from a JSON line
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        entry.update(getattr(record, "fields", {}))
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
-
-
-def configure(level: str) -> None:
-    """JSON lines on stderr for the whole process (idempotent)."""
+def configure(level: str, fmt: str = "text") -> None:
+    """One stderr handler for the whole process, in ``fmt`` (see :mod:`signaling.logformat`); idempotent."""
     root = logging.getLogger()
-    if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+    if any(getattr(h, "signaling_format", None) == fmt for h in root.handlers):
         return
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(formatter(fmt))
+    handler.signaling_format = fmt
     root.handlers[:] = [handler]
     root.setLevel(level)
 

@@ -34,7 +34,8 @@ def test_app_yaml_uses_the_procfile_command_and_suits_long_polling():
 
 
 def test_app_engine_standard_gets_long_poll_only():
-    assert config.load({"GAE_ENV": "standard"}).transports == ("longpoll",)
+    production = {"REDIS_URL": "redis://10.0.0.3:6379/0", "SECRET_KEY": "s" * 32}
+    assert config.load({"GAE_ENV": "standard", **production}).transports == ("longpoll",)
     assert config.load({}).transports == ("sse", "longpoll")
 
 
