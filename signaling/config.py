@@ -35,6 +35,15 @@ class Settings:
     hub_recheck_interval: float = 30.0
 
     mailbox_maxlen: int = 1000
+    # One sender may hold at most this many unread messages in a mailbox, so
+    # another sender (a friend's call offer) still gets in; 0 = half the mailbox.
+    mailbox_sender_share: int = 0
+    # A resend with the same client message id within this window is stored once.
+    dedup_window: float = 300.0
+    # An SSE write that cannot finish in this long ends the stream; a stream
+    # reads at most this many bytes of mail at a time (what a stalled reader pins).
+    sse_write_timeout: float = 10.0
+    sse_buffer_bytes: int = 262144
     max_body_bytes: int = 65536
     max_batch: int = 100
     send_rate: float = 40.0
@@ -134,6 +143,9 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     if max_batch > min(send_burst, mailbox_maxlen):
         # Such a batch is refused every time (429), and its sender retries forever.
         raise ConfigError("MAX_BATCH must not exceed SEND_BURST or MAILBOX_MAXLEN")
+    sender_share = _number(env, "MAILBOX_SENDER_SHARE", 0, int, 0) or max(max_batch, mailbox_maxlen // 2)
+    if not max_batch <= sender_share <= mailbox_maxlen:
+        raise ConfigError("MAILBOX_SENDER_SHARE must be between MAX_BATCH and MAILBOX_MAXLEN")
 
     turn_urls = _list(env, "TURN_URLS", ())
     turn_secret = env.get("TURN_SECRET", "")
@@ -154,6 +166,10 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         longpoll_max_wait=_number(env, "LONGPOLL_MAX_WAIT", 25.0, minimum=0),
         hub_recheck_interval=_number(env, "HUB_RECHECK_INTERVAL", 30.0, minimum=0.05),
         mailbox_maxlen=mailbox_maxlen,
+        mailbox_sender_share=sender_share,
+        dedup_window=_number(env, "DEDUP_WINDOW", 300.0, minimum=1),
+        sse_write_timeout=_number(env, "SSE_WRITE_TIMEOUT", 10.0, minimum=0.1),
+        sse_buffer_bytes=_number(env, "SSE_BUFFER_BYTES", 262144, int, 1024),
         max_body_bytes=_number(env, "MAX_BODY_BYTES", 65536, int, 1024),
         max_batch=max_batch,
         send_rate=_number(env, "SEND_RATE", 40.0, minimum=0.1),

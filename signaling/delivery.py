@@ -79,9 +79,44 @@ def events():
     cursor = v.cursor(resume)
     session = authenticate()
     state = signaling()
-    stream = _stream(state, session.peer_id, session.sid, cursor)
+    stream = _bounded(_stream(state, session.peer_id, session.sid, cursor), request.environ, state.settings)
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return Response(stream, mimetype="text/event-stream", headers=headers)
+
+
+def _bounded(frames, environ: dict, settings):
+    """Give every write of ``frames`` a deadline, so a reader that stops reading cannot hold the stream.
+
+    gunicorn's gevent worker writes what the generator yields with a blocking
+    ``sendall``; a client that never reads would park that write (and the
+    frames it holds) forever, past STREAM_MAX_DURATION. A send timeout on the
+    client socket, set before each frame is handed over, ends such a stream:
+    the write raises, gunicorn drops the connection and closes this
+    generator. The deadline is the shorter of SSE_WRITE_TIMEOUT and what is
+    left of the stream's maximum duration.
+    """
+    sock = environ.get("gunicorn.socket")
+    if sock is None or not hasattr(sock, "settimeout"):
+        yield from frames
+        return
+    before = sock.gettimeout()
+    end = time.monotonic() + settings.stream_max_duration + settings.sse_write_timeout
+    try:
+        for frame in frames:
+            left = end - time.monotonic()
+            sock.settimeout(max(0.05, min(settings.sse_write_timeout, left)))
+            yield frame
+    finally:
+        frames.close()
+        try:
+            sock.settimeout(before)
+        except OSError:
+            pass
+
+
+def _read_count(settings) -> int:
+    """Entries per SSE read: at most SSE_BUFFER_BYTES of the largest envelopes held at once."""
+    return max(1, min(READ_COUNT, settings.sse_buffer_bytes // settings.max_body_bytes))
 
 
 def _stream(state: Signaling, peer: str, sid: str, cursor: str):
@@ -89,6 +124,7 @@ def _stream(state: Signaling, peer: str, sid: str, cursor: str):
     s = state.settings
     retry = f"retry: {s.sse_retry_ms}\n\n"
     deadline = time.monotonic() + s.stream_max_duration
+    count = _read_count(s)
     waiter = state.hub.watch(peer)
     try:
         ready = json.dumps({"peer_id": peer, "cursor": cursor, "keepalive": s.keepalive_interval})
@@ -97,20 +133,23 @@ def _stream(state: Signaling, peer: str, sid: str, cursor: str):
         unacknowledged = 0
         next_keepalive = time.monotonic() + s.keepalive_interval
         while True:
-            entries = state.store.read(peer, cursor, READ_COUNT, ack=ack)
+            entries = state.store.read(peer, cursor, count, ack=ack)
             ack = False
             if entries:
                 cursor = entries[-1][0]
                 metrics.delivered("sse", entries)
-                yield "".join(f"id: {i}\ndata: {e}\n\n" for i, e in entries)
+                yield from _frames(entries, s.sse_buffer_bytes)
                 unacknowledged += len(entries)
                 if unacknowledged >= max(1, s.mailbox_maxlen // 2):
-                    # Only the client's next Last-Event-ID acknowledges what this
-                    # stream delivered; end it before that backlog fills the mailbox
-                    # (senders would get 429 mailbox-full while the reader keeps up).
-                    yield retry
-                    return
-                if len(entries) == READ_COUNT:
+                    # The client acknowledges with heartbeats ({"ack": id}) or, at
+                    # the latest, with its next Last-Event-ID. If its mail still
+                    # fills half the mailbox it is not acking: end the stream so
+                    # the reconnect acknowledges, before senders see mailbox-full.
+                    unacknowledged = state.store.unread(peer)
+                    if unacknowledged >= max(1, s.mailbox_maxlen // 2):
+                        yield retry
+                        return
+                if len(entries) == count:
                     continue
             now = time.monotonic()
             if now >= deadline or state.draining.is_set():
@@ -129,3 +168,18 @@ def _stream(state: Signaling, peer: str, sid: str, cursor: str):
         yield retry
     finally:
         state.hub.release(waiter)
+
+
+def _frames(entries: list[tuple[str, str]], limit: int):
+    """SSE frames for ``entries``, joined into writes of about ``limit`` bytes."""
+    chunk: list[str] = []
+    size = 0
+    for stream_id, body in entries:
+        frame = f"id: {stream_id}\ndata: {body}\n\n"
+        chunk.append(frame)
+        size += len(frame)
+        if size >= limit:
+            yield "".join(chunk)
+            chunk, size = [], 0
+    if chunk:
+        yield "".join(chunk)
