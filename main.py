@@ -80,11 +80,19 @@ _drain_on_sigterm_under_functions_framework()
 
 def serve() -> None:
     """The development server: gevent's WSGI server, same code path as gunicorn's gevent worker."""
-    from gevent.pywsgi import WSGIServer
+    from gevent.pywsgi import WSGIHandler, WSGIServer
+
+    class Handler(WSGIHandler):
+        """Hands the client socket to the app, as gunicorn does, so streams notice a hang-up."""
+
+        def get_environ(self):
+            environ = super().get_environ()
+            environ["signaling.socket"] = self.socket
+            return environ
 
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "8080"))
-    server = WSGIServer((host, port), app, log=None)
+    server = WSGIServer((host, port), app, log=None, handler_class=Handler)
     sys.stderr.write(f"signaling: serving on http://{host}:{port} (Ctrl-C to stop)\n")
     try:
         server.serve_forever()

@@ -42,6 +42,7 @@ def register():
     wanted = body.get("peer_id")
     if wanted is not None:
         wanted = v.peer_id(wanted)
+    listed = v.flag(body.get("listed", False), "listed")
     state = signaling()
     wait = state.store.allow_registration(request.remote_addr or "unknown", state.settings.register_rate)
     if wait:
@@ -53,13 +54,14 @@ def register():
             headers={"Retry-After": str(wait)},
         )
     try:
-        peer, sid = state.store.register(name, wanted)
+        peer, sid = state.store.register(name, wanted, listed)
     except PeerTaken:
         raise Problem(409, "peer-id-taken", "Peer id taken", "A live session holds this peer id") from None
     s = state.settings
     response = jsonify(
         peer_id=peer,
         name=name,
+        listed=listed,
         token=state.tokens.issue(peer, sid),
         ice_servers=ice_servers(s, peer),
         transports=list(s.transports),
@@ -76,13 +78,13 @@ def register():
 @bp.get("/sessions/me")
 def whoami():
     session = authenticate()
-    return jsonify(peer_id=session.peer_id, name=session.name)
+    return jsonify(peer_id=session.peer_id, name=session.name, listed=session.listed)
 
 
 @bp.delete("/sessions/me")
 def leave():
     session = authenticate()
-    signaling().store.end_session(session.peer_id)
+    signaling().store.end_session(session.peer_id, session.sid)
     return Response(status=204)
 
 
@@ -112,15 +114,22 @@ def ice():
 # directory ----------------------------------------------------------------
 @bp.get("/peers")
 def peers():
-    authenticate()
+    """A page of the listed sessions; ``If-None-Match`` with the last ETag answers 304 when nothing changed."""
     state = signaling()
     limit = v.whole_number(request.args.get("limit"), "limit", 50, 1, state.settings.peers_page_max)
-    after = request.args.get("after") or ""
-    if after:
-        v.peer_id(after, "after")
-    total, page = state.store.directory(after, limit)
-    next_after = page[-1][0] if len(page) == limit else None
-    return jsonify(peers=_members(page), total=total, next=next_after)
+    after = v.directory_cursor(request.args.get("after") or "")
+    query = v.search_prefix(request.args.get("q") or "")
+    authenticate()
+    if request.if_none_match:
+        # The cheap check first: one GET, no page built.
+        etag = str(state.store.directory.version())
+        if request.if_none_match.contains(etag):
+            return Response(status=304, headers={"ETag": f'"{etag}"', "Cache-Control": "no-cache"})
+    page = state.store.peers(after, limit, query)
+    response = jsonify(peers=_members(page.peers), total=page.total, next=page.next, version=page.version)
+    response.headers["ETag"] = f'"{page.version}"'
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 # rooms --------------------------------------------------------------------

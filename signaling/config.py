@@ -33,6 +33,7 @@ class Settings:
     sse_retry_ms: int = 2000
     longpoll_max_wait: float = 25.0
     hub_recheck_interval: float = 30.0
+    departure_grace: float = 5.0
 
     mailbox_maxlen: int = 1000
     # One sender may hold at most this many unread messages in a mailbox, so
@@ -126,6 +127,12 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     if heartbeat >= presence_ttl or keepalive >= presence_ttl:
         raise ConfigError("HEARTBEAT_INTERVAL and SSE_KEEPALIVE must be shorter than PRESENCE_TTL")
 
+    longpoll_max_wait = _number(env, "LONGPOLL_MAX_WAIT", min(25.0, presence_ttl * 2 / 3), minimum=0)
+    if longpoll_max_wait >= presence_ttl:
+        # Only requests refresh presence: a poll must end (and the next begin)
+        # before the session it was made in expires.
+        raise ConfigError("LONGPOLL_MAX_WAIT must be shorter than PRESENCE_TTL")
+
     transports = _list(env, "TRANSPORTS", ())
     if not transports:
         transports = ("longpoll",) if _on_app_engine_standard(env) else ("sse", "longpoll")
@@ -163,8 +170,9 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         keepalive_interval=keepalive,
         stream_max_duration=_number(env, "STREAM_MAX_DURATION", 300.0, minimum=1),
         sse_retry_ms=_number(env, "SSE_RETRY_MS", 2000, int, 100),
-        longpoll_max_wait=_number(env, "LONGPOLL_MAX_WAIT", 25.0, minimum=0),
+        longpoll_max_wait=longpoll_max_wait,
         hub_recheck_interval=_number(env, "HUB_RECHECK_INTERVAL", 30.0, minimum=0.05),
+        departure_grace=_number(env, "DEPARTURE_GRACE", 5.0, minimum=0.1),
         mailbox_maxlen=mailbox_maxlen,
         mailbox_sender_share=sender_share,
         dedup_window=_number(env, "DEDUP_WINDOW", 300.0, minimum=1),

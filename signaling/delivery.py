@@ -15,10 +15,12 @@ import time
 from flask import Blueprint, Response, request
 from redis.exceptions import RedisError
 
-from . import metrics
+from . import disconnect, metrics
 from . import validation as v
 from .api import authenticate
+from .auth import unauthorized
 from .state import Signaling, signaling
+from .store import Mail
 
 bp = Blueprint("delivery", __name__, url_prefix="/v1")
 log = logging.getLogger(__name__)
@@ -33,41 +35,41 @@ def poll():
     wait = v.bounded_number(request.args.get("wait"), "wait", 0.0, state.settings.longpoll_max_wait)
     session = authenticate()
     if wait > 0:
-        entries = _wait_for_mail(state, session.peer_id, session.sid, cursor, wait)
+        mail = _wait_for_mail(state, session.peer_id, session.sid, cursor, wait)
+        if mail.alive:
+            # No next poll within this wait plus the grace: the client is gone.
+            state.departures.schedule(
+                wait + state.settings.departure_grace, session.peer_id, session.sid, mail.activity, mail.connection
+            )
     else:
-        entries = state.store.read(session.peer_id, cursor, READ_COUNT)
+        mail = state.store.read(session.peer_id, session.sid, cursor, READ_COUNT)
+    if not mail.alive:
+        raise unauthorized("The session has ended; register again")
+    entries = mail.entries
     metrics.delivered("longpoll", entries)
     last = entries[-1][0] if entries else cursor
     body = '{"messages":[%s],"cursor":%s}' % (",".join(e for _, e in entries), json.dumps(last))
     return Response(body, mimetype="application/json", headers={"Cache-Control": "no-store"})
 
 
-def _wait_for_mail(state: Signaling, peer: str, sid: str, cursor: str, wait: float) -> list[tuple[str, str]]:
+def _wait_for_mail(state: Signaling, peer: str, sid: str, cursor: str, wait: float) -> Mail:
     s = state.settings
     deadline = time.monotonic() + wait
-    # A wait may outlast PRESENCE_TTL (LONGPOLL_MAX_WAIT does not depend on it):
-    # refresh the session before it could expire, as an SSE keep-alive does,
-    # or a peer sitting in a long-poll drops out of the directory and its rooms.
-    refresh_every = s.presence_ttl - s.heartbeat_interval
-    next_refresh = time.monotonic() + refresh_every
     # Watch before the first read: that read then both acknowledges the cursor
     # and is the check-after-subscribe, one round trip instead of two. The
-    # channel usually is still subscribed from the previous poll.
+    # channel usually is still subscribed from the previous poll. The poll
+    # itself was a request, so presence is fresh for PRESENCE_TTL, which
+    # outlasts LONGPOLL_MAX_WAIT (config.py checks).
     waiter = state.hub.watch(peer)
-    ack = True
+    ack, opening = True, True
     try:
         while True:
-            entries = state.store.read(peer, cursor, READ_COUNT, ack=ack)
-            ack = False
-            now = time.monotonic()
-            remaining = deadline - now
-            if entries or remaining <= 0 or state.draining.is_set():
-                return entries
-            if now >= next_refresh:
-                if state.store.touch(peer, sid) is None:
-                    return entries  # the session ended meanwhile
-                next_refresh = now + refresh_every
-            waiter.wait(min(remaining, s.hub_recheck_interval, next_refresh - now))
+            mail = state.store.read(peer, sid, cursor, READ_COUNT, ack=ack, opening=opening)
+            ack = opening = False
+            remaining = deadline - time.monotonic()
+            if mail.entries or not mail.alive or remaining <= 0 or state.draining.is_set():
+                return mail
+            waiter.wait(min(remaining, s.hub_recheck_interval))
     finally:
         state.hub.release(waiter)
 
@@ -79,7 +81,8 @@ def events():
     cursor = v.cursor(resume)
     session = authenticate()
     state = signaling()
-    stream = _bounded(_stream(state, session.peer_id, session.sid, cursor), request.environ, state.settings)
+    stream = _stream(state, session.peer_id, session.sid, cursor, request.environ)
+    stream = _bounded(stream, request.environ, state.settings)
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return Response(stream, mimetype="text/event-stream", headers=headers)
 
@@ -89,29 +92,40 @@ def _bounded(frames, environ: dict, settings):
 
     gunicorn's gevent worker writes what the generator yields with a blocking
     ``sendall``; a client that never reads would park that write (and the
-    frames it holds) forever, past STREAM_MAX_DURATION. A send timeout on the
-    client socket, set before each frame is handed over, ends such a stream:
-    the write raises, gunicorn drops the connection and closes this
-    generator. The deadline is the shorter of SSE_WRITE_TIMEOUT and what is
-    left of the stream's maximum duration.
+    frames it holds) forever, past STREAM_MAX_DURATION. A gevent timer armed
+    as a frame is handed over and cancelled when the next one is asked for
+    covers exactly that write: if it fires, the write raises a socket
+    timeout, gunicorn drops the connection and closes this generator. The
+    deadline is the shorter of SSE_WRITE_TIMEOUT and what is left of the
+    stream's maximum duration. (A timer, not a socket timeout: the hang-up
+    watcher is blocked in a read on the same socket and must not time out.)
     """
-    sock = environ.get("gunicorn.socket")
-    if sock is None or not hasattr(sock, "settimeout"):
+    timer = _write_timer(environ)
+    if timer is None:
         yield from frames
         return
-    before = sock.gettimeout()
     end = time.monotonic() + settings.stream_max_duration + settings.sse_write_timeout
     try:
         for frame in frames:
-            left = end - time.monotonic()
-            sock.settimeout(max(0.05, min(settings.sse_write_timeout, left)))
-            yield frame
+            left = max(0.05, min(settings.sse_write_timeout, end - time.monotonic()))
+            deadline = timer(left, TimeoutError("SSE write timed out"))
+            try:
+                yield frame
+            finally:
+                deadline.cancel()
     finally:
         frames.close()
-        try:
-            sock.settimeout(before)
-        except OSError:
-            pass
+
+
+def _write_timer(environ: dict):
+    """``gevent.Timeout.start_new`` when this request runs in a gevent worker, else None."""
+    if "gunicorn.socket" not in environ and "signaling.socket" not in environ:
+        return None
+    try:
+        from gevent import Timeout, monkey
+    except ImportError:
+        return None
+    return Timeout.start_new if monkey.is_module_patched("socket") else None
 
 
 def _read_count(settings) -> int:
@@ -119,55 +133,86 @@ def _read_count(settings) -> int:
     return max(1, min(READ_COUNT, settings.sse_buffer_bytes // settings.max_body_bytes))
 
 
-def _stream(state: Signaling, peer: str, sid: str, cursor: str):
-    """Yield SSE frames until the stream's time is up, the session ends or the server drains."""
+def _stream(state: Signaling, peer: str, sid: str, cursor: str, environ: dict):
+    """Yield SSE frames until the stream's time is up, the session ends, the client hangs up or the server drains.
+
+    The stream does not keep the session alive: the client's own requests
+    (heartbeats) do, so a frozen or vanished client leaves. When the stream
+    ends for any reason but the session's end or a drain, the peer's
+    departure is checked a grace period later (signaling/departures.py).
+    """
     s = state.settings
     retry = f"retry: {s.sse_retry_ms}\n\n"
     deadline = time.monotonic() + s.stream_max_duration
     count = _read_count(s)
     waiter = state.hub.watch(peer)
+    hangup = disconnect.watch(environ, waiter.wake)
+    ended = False
     try:
         ready = json.dumps({"peer_id": peer, "cursor": cursor, "keepalive": s.keepalive_interval})
         yield f"retry: {s.sse_retry_ms}\nevent: ready\ndata: {ready}\n\n"
-        ack = True
+        ack, opening = True, True
         unacknowledged = 0
         next_keepalive = time.monotonic() + s.keepalive_interval
+        next_read = time.monotonic() + s.hub_recheck_interval
+        woken = True
         while True:
-            entries = state.store.read(peer, cursor, count, ack=ack)
-            ack = False
-            if entries:
-                cursor = entries[-1][0]
-                metrics.delivered("sse", entries)
-                yield from _frames(entries, s.sse_buffer_bytes)
-                unacknowledged += len(entries)
-                if unacknowledged >= max(1, s.mailbox_maxlen // 2):
-                    # The client acknowledges with heartbeats ({"ack": id}) or, at
-                    # the latest, with its next Last-Event-ID. If its mail still
-                    # fills half the mailbox it is not acking: end the stream so
-                    # the reconnect acknowledges, before senders see mailbox-full.
-                    unacknowledged = state.store.unread(peer)
+            if hangup is not None and hangup.hung_up:
+                return
+            if woken or time.monotonic() >= next_read:
+                mail = state.store.read(peer, sid, cursor, count, ack=ack, opening=opening)
+                ack = opening = False
+                next_read = time.monotonic() + s.hub_recheck_interval
+                if not mail.alive:
+                    ended = True
+                    yield "event: session-ended\ndata: {}\n\n"
+                    return
+                entries = mail.entries
+                if entries:
+                    cursor = entries[-1][0]
+                    metrics.delivered("sse", entries)
+                    yield from _frames(entries, s.sse_buffer_bytes)
+                    unacknowledged += len(entries)
                     if unacknowledged >= max(1, s.mailbox_maxlen // 2):
-                        yield retry
-                        return
-                if len(entries) == count:
-                    continue
+                        # The client acknowledges with heartbeats ({"ack": id}) or, at
+                        # the latest, with its next Last-Event-ID. If its mail still
+                        # fills half the mailbox it is not acking: end the stream so
+                        # the reconnect acknowledges, before senders see mailbox-full.
+                        unacknowledged = state.store.unread(peer)
+                        if unacknowledged >= max(1, s.mailbox_maxlen // 2):
+                            yield retry
+                            return
+                    if len(entries) == count:
+                        continue
             now = time.monotonic()
             if now >= deadline or state.draining.is_set():
                 yield retry
                 return
             if now >= next_keepalive:
-                if state.store.touch(peer, sid) is None:
-                    yield "event: session-ended\ndata: {}\n\n"
-                    return
+                # Keeps proxies from closing an idle stream; it does not refresh presence.
                 yield ": keep-alive\n\n"
                 next_keepalive = now + s.keepalive_interval
-            waiter.wait(min(next_keepalive, deadline) - now)
+            woken = waiter.wait(min(next_keepalive, deadline, next_read) - now)
     except RedisError as error:
         metrics.redis_error(error)
         log.warning("stream ended: store unavailable (%s)", type(error).__name__)
         yield retry
     finally:
+        if hangup is not None:
+            hangup.stop()
         state.hub.release(waiter)
+
+        if not ended and not state.draining.is_set():
+            _schedule_departure(state, peer, sid)
+
+
+def _schedule_departure(state: Signaling, peer: str, sid: str) -> None:
+    """Mark the session now; if nothing changes it within the grace, the peer has gone."""
+    try:
+        activity, connection = state.store.marks(peer)
+    except RedisError:
+        return  # the presence TTL ends it instead
+    state.departures.schedule(state.settings.departure_grace, peer, sid, activity, connection)
 
 
 def _frames(entries: list[tuple[str, str]], limit: int):

@@ -6,22 +6,24 @@ they run unchanged on Redis Cluster. Times are milliseconds passed in by the
 caller; scores in the sorted sets are expiry times.
 """
 
-# KEYS: session, mailbox, rooms-of-peer.  ARGV: sid, name, now, ttl
+# KEYS: session, mailbox, rooms-of-peer.  ARGV: sid, name, now, ttl, listed ('1'/'0')
 REGISTER = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('DEL', KEYS[2], KEYS[3])
-redis.call('HSET', KEYS[1], 'sid', ARGV[1], 'name', ARGV[2], 'created', ARGV[3], 'seen', ARGV[3])
+redis.call('HSET', KEYS[1], 'sid', ARGV[1], 'name', ARGV[2], 'created', ARGV[3], 'seen', ARGV[3],
+  'listed', ARGV[5], 'act', 0, 'conn', 0)
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1
 """
 
-# Checks the session id, refreshes the TTLs, charges the send-rate bucket and
-# tells the caller whether the (cross-slot) directory/room scores are due for
-# a refresh. KEYS: session, mailbox, rooms-of-peer.
+# Checks the session id, refreshes the TTLs, counts the request (departure
+# checks compare 'act'), charges the send-rate bucket and tells the caller
+# whether the (cross-slot) directory/room scores are due for a refresh.
+# KEYS: session, mailbox, rooms-of-peer.
 # ARGV: sid, ttl, now, cost, rate per ms, burst, refresh every (ms)
-# Returns {0} for an unknown session, else {1, name, due, retry_ms, rooms}.
+# Returns {0} for an unknown session, else {1, name, due, retry_ms, rooms, listed}.
 TOUCH = """
-local h = redis.call('HMGET', KEYS[1], 'sid', 'name', 'seen', 'tokens', 'tts')
+local h = redis.call('HMGET', KEYS[1], 'sid', 'name', 'seen', 'tokens', 'tts', 'listed')
 if not h[1] or h[1] ~= ARGV[1] then return {0} end
 local ttl, now, cost = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local retry = 0
@@ -38,6 +40,7 @@ if cost > 0 then
   end
   redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'tts', tostring(now))
 end
+redis.call('HINCRBY', KEYS[1], 'act', 1)
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('PEXPIRE', KEYS[2], ttl)
 redis.call('PEXPIRE', KEYS[3], ttl)
@@ -47,7 +50,7 @@ if now - (tonumber(h[3]) or 0) >= tonumber(ARGV[7]) then
   redis.call('HSET', KEYS[1], 'seen', tostring(now))
   rooms = redis.call('SMEMBERS', KEYS[3])
 end
-return {1, h[2], due, retry, rooms}
+return {1, h[2], due, retry, rooms, h[6] or '0'}
 """
 
 # Refuses offline recipients, full mailboxes and senders over their share,
@@ -142,17 +145,41 @@ redis.call('PUBLISH', ARGV[3], ids[#ids])
 return ids
 """
 
-# Acknowledges everything up to a cursor and reads what follows another.
-# KEYS: mailbox.  ARGV: read after ('0' = from the start), first id to keep
-# ('' = trim nothing), count
+# Acknowledges everything up to a cursor and reads what follows another, for
+# a live session only (so a reader learns at once that its session ended).
+# Reading does not refresh presence: only the client's own requests do.
+# KEYS: mailbox, session.  ARGV: read after ('0' = from the start), first id
+# to keep ('' = trim nothing), count, sid, opening ('1': a new stream or poll,
+# counted in 'conn' so a departure check can tell that the peer came back)
+# Returns {0} when the session is not live, else {1, act, conn, entries}.
 READ = """
+local s = redis.call('HMGET', KEYS[2], 'sid', 'act', 'conn')
+if s[1] ~= ARGV[4] then return {0} end
+local conn = s[3] or '0'
+if ARGV[5] == '1' then conn = redis.call('HINCRBY', KEYS[2], 'conn', 1) end
 if ARGV[2] ~= '' then redis.call('XTRIM', KEYS[1], 'MINID', ARGV[2]) end
 local start = '-'
 if ARGV[1] ~= '0' then start = '(' .. ARGV[1] end
-return redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', ARGV[3])
+return {1, s[2] or '0', conn, redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', ARGV[3])}
 """
 
-# Shared by the sorted-set scripts: drops members whose expiry has passed
+# Ends a session atomically, returning what the caller must still announce.
+# With a departure mark it ends the session only if the peer made no request
+# ('act') and opened no stream or poll ('conn') since the mark was taken.
+# KEYS: session, mailbox, rooms-of-peer.  ARGV: sid, act mark ('' = any), conn mark
+# Returns {0} when nothing ended, else {1, name, listed, rooms}.
+END = """
+local s = redis.call('HMGET', KEYS[1], 'sid', 'act', 'conn', 'name', 'listed')
+if s[1] ~= ARGV[1] then return {0} end
+if ARGV[2] ~= '' and ((s[2] or '0') ~= ARGV[2] or (s[3] or '0') ~= ARGV[3]) then return {0} end
+local rooms = redis.call('SMEMBERS', KEYS[3])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+return {1, s[4] or '', s[5] or '0', rooms}
+"""
+
+# Rooms. A room holds at most ROOM_CAPACITY members, so these scripts may
+# list and prune a whole room; the directory (signaling/directory.py) may not.
+# Shared by the room scripts: drops members whose expiry has passed
 # (KEYS[1] scores, KEYS[2] names) and returns them as {id, name, ...}.
 _PRUNE = """
 local function prune(now)
@@ -183,31 +210,6 @@ local function members()
 end
 """
 
-# Directory page. KEYS: scores, names.  ARGV: now, after (exclusive), limit
-# Returns {total, {id, name, ...}} ordered by peer id.
-DIRECTORY = (
-    _PRUNE
-    + """
-prune(ARGV[1])
-local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
-table.sort(ids)
-local page, limit = {}, tonumber(ARGV[3])
-for i = 1, #ids do
-  if #page >= limit then break end
-  if ids[i] > ARGV[2] then page[#page + 1] = ids[i] end
-end
-local out = {}
-if #page > 0 then
-  local names = redis.call('HMGET', KEYS[2], unpack(page))
-  for j = 1, #page do
-    out[#out + 1] = page[j]
-    out[#out + 1] = names[j] or ''
-  end
-end
-return {#ids, out}
-"""
-)
-
 # Adds or refreshes one member (directory or room). KEYS: scores, names.
 # ARGV: now, peer, name, expiry, capacity (0 = unlimited), only-if-present,
 # list members ('1': when someone joined or was pruned).
@@ -217,7 +219,11 @@ UPSERT = (
     + """
 local gone = prune(ARGV[1])
 local was = redis.call('ZSCORE', KEYS[1], ARGV[2])
-if not was and ARGV[6] == '1' then return {2, 0, {}, gone} end
+if not was and ARGV[6] == '1' then
+  local listed = {}
+  if #gone > 0 then listed = members() end
+  return {2, 0, listed, gone}
+end
 local cap = tonumber(ARGV[5])
 if not was and cap > 0 and redis.call('ZCARD', KEYS[1]) >= cap then
   return {0, 0, members(), gone}

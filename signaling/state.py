@@ -14,6 +14,7 @@ from redis.retry import Retry
 
 from .auth import Tokens
 from .config import Settings
+from .departures import Departures
 from .hub import Hub
 from .store import Store
 
@@ -27,6 +28,7 @@ class Signaling:
     hub: Hub
     tokens: Tokens
     store_kind: str
+    departures: Departures
     draining: threading.Event = field(default_factory=threading.Event)
 
 
@@ -66,7 +68,7 @@ def build(settings: Settings, client: redis.Redis | None = None, pubsub_client: 
     store = Store(client, settings)
     hub = Hub(pubsub_client or client, store.channel, store.peer_of_channel)
     secret = settings.secret_key or secrets.token_hex(32)
-    return Signaling(settings, store, hub, Tokens(secret), kind)
+    return Signaling(settings, store, hub, Tokens(secret), kind, Departures(store.depart))
 
 
 def signaling() -> Signaling:

@@ -6,13 +6,14 @@ tag ``{peer:<id>}`` so each per-peer script runs on one Redis Cluster slot:
 * ``<p>{peer:ID}:s``  hash: sid, name, created, last refresh, rate bucket
 * ``<p>{peer:ID}:m``  stream: the mailbox; entry id = message id = cursor
 * ``<p>{peer:ID}:r``  set: the rooms the peer is in
-* ``<p>{dir}:z`` / ``<p>{dir}:n``  directory: expiry scores / names
+* ``<p>{dir}:...``  the public directory of listed sessions (signaling/directory.py)
 * ``<p>{room:NAME}:z`` / ``:n``    room members: expiry scores / names
 * ``<p>wake:ID``      pub/sub channel: a hint that the mailbox grew
 
 All of a peer's keys expire together, ``presence_ttl`` after its last request.
 Sorted-set members whose expiry passed are pruned by whichever request reads
-the set next, so vanished peers disappear without a background worker.
+the set next, so vanished peers disappear without a background worker; a
+peer whose connection closed is ended sooner, by :meth:`Store.depart`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from redis.exceptions import NoScriptError
 
 from . import lua
 from .config import Settings
+from .directory import Directory, Page
 
 SERVER_EVENTS = frozenset({"peer-joined", "peer-left", "session-ended"})
 
@@ -51,6 +53,17 @@ class Session:
     name: str
     retry_after_ms: int = 0
     rooms: list[str] = field(default_factory=list)
+    listed: bool = False
+
+
+@dataclass
+class Mail:
+    """What one mailbox read found: the session's liveness marks and the entries."""
+
+    alive: bool
+    activity: str = "0"  # the session's request count ('act'), for departure checks
+    connection: str = "0"  # how many streams/polls it opened ('conn'), ditto
+    entries: list[tuple[str, str]] = field(default_factory=list)
 
 
 def now_ms() -> int:
@@ -99,16 +112,14 @@ class Store:
         self._listed_ms = self._ttl_ms + int(settings.heartbeat_interval * 1000)
         self._scripts = {
             name: client.register_script(getattr(lua, name))
-            for name in ("REGISTER", "TOUCH", "SEND", "READ", "DIRECTORY", "UPSERT", "REMOVE", "MEMBERS")
+            for name in ("REGISTER", "TOUCH", "SEND", "READ", "END", "UPSERT", "REMOVE", "MEMBERS")
         }
+        self.directory = Directory(client, self.prefix)
 
     # keys ---------------------------------------------------------------
     def peer_keys(self, peer: str) -> list[str]:
         tag = f"{self.prefix}{{peer:{peer}}}"
         return [f"{tag}:s", f"{tag}:m", f"{tag}:r"]
-
-    def _dir_keys(self) -> list[str]:
-        return [f"{self.prefix}{{dir}}:z", f"{self.prefix}{{dir}}:n"]
 
     def _room_keys(self, room: str) -> list[str]:
         tag = f"{self.prefix}{{room:{room}}}"
@@ -124,16 +135,21 @@ class Store:
         return self._scripts[name](keys=keys, args=args, client=client)
 
     # sessions -----------------------------------------------------------
-    def register(self, name: str, peer_id: str | None = None) -> tuple[str, str]:
-        """Create a session; returns ``(peer_id, sid)``. Raises :class:`PeerTaken`."""
+    def register(self, name: str, peer_id: str | None = None, listed: bool = False) -> tuple[str, str]:
+        """Create a session; returns ``(peer_id, sid)``. Raises :class:`PeerTaken`.
+
+        Only a ``listed`` session appears in the public directory.
+        """
         sid = secrets.token_urlsafe(18)
         for _ in range(5 if peer_id is None else 1):
             peer = peer_id or f"{secrets.randbelow(10**8):08d}"
             now = now_ms()
-            if self._run("REGISTER", self.peer_keys(peer), [sid, name, now, self._ttl_ms]):
-                self._run("UPSERT", self._dir_keys(), [now, peer, name, now + self._listed_ms, 0, 0, 0])
-                # An earlier session's listing may still be live; it had the old name.
-                self.redis.hset(self._dir_keys()[1], peer, name)
+            if self._run("REGISTER", self.peer_keys(peer), [sid, name, now, self._ttl_ms, int(listed)]):
+                if listed:
+                    self.directory.upsert(now, peer, name, now + self._listed_ms)
+                else:
+                    # An earlier, listed session of this id may still be listed.
+                    self.directory.remove(now, peer)
                 return peer, sid
         raise PeerTaken(peer_id or "")
 
@@ -166,14 +182,17 @@ class Store:
         )
         if not reply or reply[0] == 0:
             return None
-        session = Session(peer, sid, _text(reply[1]), int(reply[3]), [_text(r) for r in reply[4]])
+        session = Session(
+            peer, sid, _text(reply[1]), int(reply[3]), [_text(r) for r in reply[4]], _text(reply[5]) == "1"
+        )
         if reply[2]:
             self._refresh(session, now)
         return session
 
     def _refresh(self, session: Session, now: int) -> None:
         expiry = now + self._listed_ms
-        self._run("UPSERT", self._dir_keys(), [now, session.peer_id, session.name, expiry, 0, 0, 0])
+        if session.listed:
+            self.directory.upsert(now, session.peer_id, session.name, expiry)
         for room in session.rooms:
             status, _, members, gone = self._run(
                 "UPSERT", self._room_keys(room), [now, session.peer_id, session.name, expiry, 0, 1, 1]
@@ -182,17 +201,39 @@ class Store:
                 self.redis.srem(self.peer_keys(session.peer_id)[2], room)
             self._announce_gone(room, _pairs(gone), _pairs(members))
 
-    def end_session(self, peer: str) -> None:
-        """Leave every room (telling the members), then drop the session, mailbox and listing."""
-        keys = self.peer_keys(peer)
-        for room in self.redis.smembers(keys[2]):
-            self.leave_room(_text(room), peer, reason="left")
-        self.redis.delete(*keys)
-        self._run("REMOVE", self._dir_keys(), [now_ms(), peer])
+    def end_session(self, peer: str, sid: str) -> bool:
+        """Drop the session, mailbox and listing, then tell its rooms it left."""
+        return self._end(peer, [sid, "", ""], "left")
 
-    def directory(self, after: str, limit: int) -> tuple[int, list[tuple[str, str]]]:
-        total, flat = self._run("DIRECTORY", self._dir_keys(), [now_ms(), after, limit])
-        return int(total), _pairs(flat)
+    def depart(self, peer: str, sid: str, activity: str, connection: str) -> bool:
+        """End a session whose connection closed, unless the peer has been heard from since.
+
+        ``activity``/``connection`` are the session's marks when its stream
+        closed (or its long-poll answered): any request since, or a new stream
+        or poll on any instance, changes them and keeps the session.
+        """
+        return self._end(peer, [sid, activity, connection], "disconnected")
+
+    def _end(self, peer: str, args: list[str], reason: str) -> bool:
+        reply = self._run("END", self.peer_keys(peer), args)
+        if not reply or reply[0] == 0:
+            return False
+        name, listed, rooms = _text(reply[1]), _text(reply[2]) == "1", [_text(r) for r in reply[3]]
+        # A stream still open for this session (another tab, a stale
+        # connection) reads at once and learns that the session ended.
+        self.wake(peer)
+        if listed:
+            self.directory.remove(now_ms(), peer)
+        for room in rooms:
+            self.leave_room(room, peer, reason=reason, name=name)
+        return True
+
+    def wake(self, peer: str) -> None:
+        """Hint the peer's waiting readers to read their mailbox now."""
+        self.redis.publish(self.channel(peer), "0")
+
+    def peers(self, after: str, limit: int, query: str = "") -> Page:
+        return self.directory.page(now_ms(), after, limit, query)
 
     def is_online(self, peer: str) -> bool:
         return bool(self.redis.exists(self.peer_keys(peer)[0]))
@@ -235,13 +276,13 @@ class Store:
         self.fan_out([m for m, _ in members if m != peer], event)
         return members
 
-    def leave_room(self, room: str, peer: str, reason: str = "left") -> bool:
+    def leave_room(self, room: str, peer: str, reason: str = "left", name: str | None = None) -> bool:
         removed, members, gone = self._run("REMOVE", self._room_keys(room), [now_ms(), peer])
         self.redis.srem(self.peer_keys(peer)[2], room)
         members = _pairs(members)
         self._announce_gone(room, _pairs(gone), members)
         if removed:
-            name = self._name_of(peer)
+            name = self._name_of(peer) if name is None else name
             event = envelope("peer-left", {"peer_id": peer, "name": name, "reason": reason}, peer, name, room)
             self.fan_out([m for m, _ in members], event)
         return bool(removed)
@@ -351,21 +392,30 @@ class Store:
         results = self.deliver({p: [stored] for p in recipients})
         return {p: r for p, r in results.items() if isinstance(r, list)}
 
-    def read(self, peer: str, cursor: str, count: int = 100, ack: bool = True) -> list[tuple[str, str]]:
-        """Return ``(id, envelope JSON)`` after ``cursor``; with ``ack``, drop what precedes it.
+    def read(self, peer: str, sid: str, cursor: str, count: int = 100, ack: bool = True, opening: bool = False) -> Mail:
+        """Entries ``(id, envelope JSON)`` after ``cursor``; with ``ack``, drop what precedes it.
 
         SSE reads with ``ack=False`` after its first read: a message written to
         a socket is not yet received, so only the client's next cursor
-        (``Last-Event-ID``) may acknowledge it.
+        (``Last-Event-ID``) may acknowledge it. ``opening`` counts a new stream
+        or poll (see :meth:`depart`). A session that is not live reads nothing.
         """
         keep = next_id(cursor) if ack and cursor != "0" else ""
-        entries = self._run("READ", [self.peer_keys(peer)[1]], [cursor, keep, count])
+        keys = self.peer_keys(peer)
+        reply = self._run("READ", [keys[1], keys[0]], [cursor, keep, count, sid, int(opening)])
+        if not reply or reply[0] == 0:
+            return Mail(False)
         out = []
-        for stream_id, fields in entries:
+        for stream_id, fields in reply[3]:
             stream_id = _text(stream_id)
             stored = _text(fields[1]) if isinstance(fields, list) else _text(fields[b"e"])
             out.append((stream_id, delivered(stream_id, stored)))
-        return out
+        return Mail(True, _text(reply[1]), _text(reply[2]), out)
+
+    def marks(self, peer: str) -> tuple[str, str]:
+        """The session's ``(activity, connection)`` marks now (see :meth:`depart`)."""
+        act, conn = self.redis.hmget(self.peer_keys(peer)[0], ["act", "conn"])
+        return _text(act or b"0"), _text(conn or b"0")
 
 
 def _text(value) -> str:

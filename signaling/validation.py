@@ -8,6 +8,7 @@ import unicodedata
 
 from flask import Request
 
+from .directory import decode_cursor
 from .errors import Problem, bad_request
 from .store import SERVER_EVENTS
 
@@ -52,6 +53,30 @@ def json_object(request: Request) -> dict:
     if not isinstance(data, dict):
         raise bad_request("The body must be a JSON object")
     return data
+
+
+def flag(value, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise bad_request(f"'{field}' must be true or false", field=field)
+    return value
+
+
+def directory_cursor(value: str) -> str:
+    """A ``next`` cursor from a directory page, back as the index entry it stands for."""
+    if not value:
+        return ""
+    entry = decode_cursor(value) if len(value) <= 512 else None
+    if entry is None:
+        raise bad_request("'after' must be the 'next' value of a previous page", field="after")
+    return entry
+
+
+def search_prefix(value: str) -> str:
+    """A directory search: the start of a name or peer id, 1-64 printable characters."""
+    value = value.strip()
+    if len(value) > NAME_MAX or any(unicodedata.category(c)[0] == "C" for c in value):
+        raise bad_request("'q' must be up to 64 printable characters", field="q")
+    return value
 
 
 def display_name(value) -> str:

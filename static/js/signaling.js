@@ -207,12 +207,10 @@ export class SignalingClient extends EventTarget {
       clearTimeout(this._sseTimer);
       this.counters.sseReady += 1;
       this._sseFailures = 0;
-      this._contact();
       this._setConnected(true);
     });
     es.addEventListener('message', (event) => {
       if (gen !== this._generation) return;
-      this._contact();
       let envelope;
       try { envelope = JSON.parse(event.data); } catch { return; }
       this._accept(envelope, event.lastEventId || envelope.id);
@@ -345,8 +343,9 @@ export class SignalingClient extends EventTarget {
   _startHeartbeat() {
     clearInterval(this._heartbeatTimer);
     const every = Math.max(1, this.session?.heartbeat_interval ?? 15) * 1000;
-    // A poll or an open SSE stream keeps presence alive on the server; a
-    // heartbeat goes out only when nothing reached the server for a while.
+    // Only the client's own requests keep presence alive (an open SSE stream
+    // does not, so a frozen tab leaves): a heartbeat goes out whenever no
+    // request (poll, send) reached the server for a while.
     this._heartbeatTimer = setInterval(() => {
       if (this._closed || this._reregistering) return;
       if (Date.now() - this._lastContact < every * 0.9) return;

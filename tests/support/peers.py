@@ -38,6 +38,7 @@ class Peer:
         peer_id: str | None = None,
         http: requests.Session | None = None,
         keep_alive: bool = True,
+        listed: bool = False,
     ):
         self.server = base_of(server)
         self.http = http or requests.Session()
@@ -45,7 +46,9 @@ class Peer:
         if not keep_alive:
             self.http.headers["Connection"] = "close"
         Peer.live.add(self)
-        body = {"name": name} if peer_id is None else {"name": name, "peer_id": peer_id}
+        body: dict = {"name": name} if peer_id is None else {"name": name, "peer_id": peer_id}
+        if listed:
+            body["listed"] = True
         response = self.http.post(self.server + "/v1/sessions", json=body, timeout=10)
         if response.status_code != 201:
             raise AssertionError(f"register {name!r}: {response.status_code} {response.text}")

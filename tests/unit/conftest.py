@@ -59,15 +59,17 @@ def client(app):
 def register(client):
     """Register a peer; returns ``(peer_id, auth headers, full body)``."""
 
-    def do(name: str = "Alice", peer_id: str | None = None):
-        return register_on(client, name, peer_id)
+    def do(name: str = "Alice", peer_id: str | None = None, listed: bool = False):
+        return register_on(client, name, peer_id, listed)
 
     return do
 
 
-def register_on(client, name: str = "Alice", peer_id: str | None = None):
+def register_on(client, name: str = "Alice", peer_id: str | None = None, listed: bool = False):
     """Register a peer through ``client``; returns ``(peer_id, auth headers, full body)``."""
-    body = {"name": name} if peer_id is None else {"name": name, "peer_id": peer_id}
+    body: dict = {"name": name} if peer_id is None else {"name": name, "peer_id": peer_id}
+    if listed:
+        body["listed"] = True
     response = client.post("/v1/sessions", json=body)
     assert response.status_code == 201, response.get_json()
     data = response.get_json()

@@ -11,10 +11,11 @@ def poll(client, headers) -> list[dict]:
     return response.get_json()["messages"]
 
 
-def test_peers_pages_through_everyone_online(client, register):
-    _, headers, _ = register("A", "a")
+def test_peers_pages_through_everyone_listed(client, register):
+    _, headers, _ = register("A", "a", listed=True)
     for peer in ("b", "c", "d", "e"):
-        register(peer.upper(), peer)
+        register(peer.upper(), peer, listed=True)
+    register("Not listed", "z")
     seen, after = [], ""
     while True:
         page = client.get(f"/v1/peers?limit=2&after={after}", headers=headers).get_json()
@@ -28,10 +29,33 @@ def test_peers_pages_through_everyone_online(client, register):
 
 def test_peers_rejects_bad_paging(client, register):
     _, headers, _ = register()
-    for query in ("limit=0", "limit=201", "limit=ten", "limit=-1", "after=%20x", "after=" + "x" * 65):
+    for query in ("limit=0", "limit=201", "limit=ten", "limit=-1", "after=%20x", "after=" + "x" * 513, "q=a%01"):
         response = client.get(f"/v1/peers?{query}", headers=headers)
         assert response.status_code == 400, query
-        assert response.get_json()["field"] in ("limit", "after")
+        assert response.get_json()["field"] in ("limit", "after", "q")
+
+
+def test_peers_answers_304_until_the_directory_changes(client, register):
+    _, headers, _ = register("Alice", "alice", listed=True)
+    first = client.get("/v1/peers", headers=headers)
+    etag = first.headers["ETag"]
+    assert etag == f'"{first.get_json()["version"]}"'
+    same = client.get("/v1/peers", headers={**headers, "If-None-Match": etag})
+    assert same.status_code == 304 and same.data == b""
+    register("Bob", "bob", listed=True)
+    changed = client.get("/v1/peers", headers={**headers, "If-None-Match": etag})
+    assert changed.status_code == 200
+    assert [p["peer_id"] for p in changed.get_json()["peers"]] == ["alice", "bob"]
+    assert changed.headers["ETag"] != etag
+
+
+def test_peers_searches_by_prefix(client, register):
+    _, headers, _ = register("Alice", "11", listed=True)
+    register("Bob", "22", listed=True)
+    found = client.get("/v1/peers?q=bO", headers=headers).get_json()
+    assert found["peers"] == [{"peer_id": "22", "name": "Bob"}] and found["total"] == 1
+    by_id = client.get("/v1/peers?q=1", headers=headers).get_json()
+    assert by_id["peers"] == [{"peer_id": "11", "name": "Alice"}]
 
 
 def test_join_look_leave(client, register):

@@ -31,7 +31,11 @@ def test_a_wanted_peer_id_is_granted_then_taken(client, register):
 
 def test_who_am_i_and_heartbeat(client, register):
     peer, headers, _ = register("Alice")
-    assert client.get("/v1/sessions/me", headers=headers).get_json() == {"peer_id": peer, "name": "Alice"}
+    assert client.get("/v1/sessions/me", headers=headers).get_json() == {
+        "peer_id": peer,
+        "name": "Alice",
+        "listed": False,
+    }
     beat = client.post("/v1/sessions/me/heartbeat", headers=headers)
     assert beat.status_code == 200 and beat.get_json()["presence_ttl"] > 0
 

@@ -112,11 +112,11 @@ def test_a_message_sent_between_the_check_and_the_wait_is_delivered_without_wait
     real_read = state.store.read
     injected = []
 
-    def read_then_send(peer, cursor, count=100, ack=True):
-        entries = real_read(peer, cursor, count, ack)
-        if state.hub.waiting and not entries and not injected:
+    def read_then_send(peer, sid, cursor, count=100, ack=True, opening=False):
+        mail = real_read(peer, sid, cursor, count, ack, opening)
+        if state.hub.waiting and not mail.entries and not injected:
             injected.append(state.store.deliver({bob: [envelope("offer", "sdp", "alice", "Alice")]}))
-        return entries
+        return mail
 
     state.store.read = read_then_send
     body = client.get("/v1/messages?wait=20", headers=bob_h).get_json()

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from signaling.store import RoomFull, Store
+from tests.unit.mail import entries, sid_of
 
 
 @pytest.fixture
@@ -15,7 +16,7 @@ def store(state):
 
 
 def inbox(store: Store, peer: str) -> list[dict]:
-    return [json.loads(e) for _, e in store.read(peer, "0", ack=False)]
+    return [json.loads(e) for _, e in entries(store, peer, "0", ack=False)]
 
 
 def events(store: Store, peer: str, kind: str) -> list[dict]:
@@ -24,7 +25,7 @@ def events(store: Store, peer: str, kind: str) -> list[dict]:
 
 def join(store: Store, room: str, *peers: str):
     for peer in peers:
-        store.register(peer.title(), peer)
+        store.register(peer.title(), peer, listed=True)
         store.join_room(room, peer, peer.title())
 
 
@@ -69,7 +70,7 @@ def test_ending_a_session_leaves_its_rooms(store):
     join(store, "r", "alice", "bob")
     join(store, "s", "carol")
     store.join_room("s", "bob", "Bob")
-    store.end_session("bob")
+    store.end_session("bob", sid_of(store, "bob"))
     for peer, room in [("alice", "r"), ("carol", "s")]:
         (left,) = events(store, peer, "peer-left")
         assert (left["room"], left["data"]["peer_id"], left["data"]["reason"]) == (room, "bob", "left")
@@ -131,7 +132,7 @@ def test_a_live_peer_is_never_pruned_from_its_room(store, state, clock):
         if second in (10, 50):
             assert store.touch("bob", sids["bob"]) is not None
         assert sorted(p for p, _ in store.room_members("r")) == ["alice", "bob"], f"at {second} s"
-        assert sorted(p for p, _ in store.directory("", 10)[1]) == ["alice", "bob"], f"at {second} s"
+        assert sorted(p for p, _ in store.peers("", 10).peers) == ["alice", "bob"], f"at {second} s"
     assert events(store, "alice", "peer-left") == []
 
 
