@@ -112,8 +112,10 @@ def test_stalled_sse_readers_cost_bounded_memory_and_end_at_stream_max_duration(
             sock.close()
     per_stream_kb = (peak[0] - baseline) / STALLED
     mailbox_kb = PER_MAILBOX * len(BIG) / 1024
-    print(f"\nstalled SSE readers: {STALLED}, mailbox {mailbox_kb:.0f} KB each, worker RSS {baseline} -> "
-          f"peak {peak[0]} KB, {per_stream_kb:.0f} KB per stalled stream; all ended within {took:.1f} s")
+    print(
+        f"\nstalled SSE readers: {STALLED}, mailbox {mailbox_kb:.0f} KB each, worker RSS {baseline} -> "
+        f"peak {peak[0]} KB, {per_stream_kb:.0f} KB per stalled stream; all ended within {took:.1f} s"
+    )
     assert all(ended), f"streams still open past STREAM_MAX_DURATION + SSE_WRITE_TIMEOUT: {ended.count(False)}"
     # A stream holds at most SSE_BUFFER_BYTES (256 KB) of mail or one envelope; the mailbox is 5.5 MB.
     assert per_stream_kb < 1024, per_stream_kb

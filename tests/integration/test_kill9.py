@@ -41,7 +41,9 @@ class Sender:
         while time.monotonic() < deadline:
             server = self.servers[index]
             try:
-                response = self.peer.http.post(server.url("/v1/messages"), json=body, headers=self.peer.auth, timeout=10)
+                response = self.peer.http.post(
+                    server.url("/v1/messages"), json=body, headers=self.peer.auth, timeout=10
+                )
                 if response.status_code == 202:
                     return
                 assert response.status_code in (429, 502, 503), response.text
@@ -105,8 +107,9 @@ def read_sse(peer: Peer, servers: list, out: Received, stop: threading.Event) ->
                     last = event.id
                 if last and last != acked and len(out.numbers) % 200 == 0:
                     try:
-                        peer.http.post(server.url("/v1/sessions/me/heartbeat"), json={"ack": last},
-                                       headers=peer.auth, timeout=5)
+                        peer.http.post(
+                            server.url("/v1/sessions/me/heartbeat"), json={"ack": last}, headers=peer.auth, timeout=5
+                        )
                         acked = last
                     except requests.RequestException:
                         break
@@ -162,5 +165,7 @@ def test_kill_9_of_one_instance_loses_and_doubles_nothing(app_server_factory):
         assert len(got.numbers) == TOTAL, "the same number under two message ids (a duplicate by cid)"
         assert got.numbers == sorted(got.numbers), "order"
         assert got.switches >= 1, "the reader never had to move to the surviving instance"
-    print(f"\nkill -9: sent {TOTAL}, sender resends {sender.resends}, lost 0, duplicates 0, "
-          f"reader switches sse={got_sse.switches} longpoll={got_poll.switches}")
+    print(
+        f"\nkill -9: sent {TOTAL}, sender resends {sender.resends}, lost 0, duplicates 0, "
+        f"reader switches sse={got_sse.switches} longpoll={got_poll.switches}"
+    )
