@@ -183,6 +183,9 @@ def _parse_message(item) -> Outgoing:
     if not isinstance(item, dict):
         raise v.bad_request("Each message must be a JSON object")
     to, room = item.get("to"), item.get("room")
+    for key in ("to", "room"):
+        if key in item and item[key] is None:
+            raise v.bad_request(f"'{key}' must be a string when present", field=key)
     if to is None and room is None:
         raise v.bad_request("A message needs 'to' (a peer id) or 'room'")
     if to is not None:
