@@ -97,7 +97,10 @@ def heartbeat():
     """
     ack = "0"
     if request.content_length or request.mimetype:
-        ack = v.cursor(v.json_object(request).get("ack") or None, field="ack")
+        value = v.json_object(request).get("ack")
+        if value is not None and not isinstance(value, str):
+            raise v.bad_request("'ack' must be a message id or null", field="ack")
+        ack = v.cursor(value, field="ack")
     session = authenticate()
     state = signaling()
     state.store.acknowledge(session.peer_id, ack)
