@@ -3,6 +3,7 @@
 #   - Debian packages: redis-server, chromium (browser tests), iproute2 + util-linux (netns),
 #     nodejs (node --test for the browser code's pure logic),
 #     fonts-noto-cjk (readable Japanese in screenshots)
+#   - axe-core from npm (tests/a11y) for the accessibility checks
 #   - a virtualenv in .venv with requirements-dev.txt
 #   - pytest inside a private network namespace (loopback only), so WebRTC
 #     media and every test request stay on 127.0.0.1.
@@ -18,6 +19,7 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 # Japanese glyphs for the screenshots the browser tests save for review.
 [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -27,6 +29,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 bash scripts/venv.sh requirements-dev.txt
+
+# axe-core (pinned in tests/a11y/package-lock.json) for the accessibility tests;
+# Playwright injects it from node_modules, pages never load it from a CDN.
+# Reinstall when the installed version is not the locked one.
+axe_locked=$(node -p "require('./tests/a11y/package-lock.json').packages['node_modules/axe-core'].version")
+axe_found=$(node -p "try { require('./tests/a11y/node_modules/axe-core/package.json').version } catch { '' }")
+[ "$axe_locked" = "$axe_found" ] || (cd tests/a11y && npm ci --no-audit --no-fund --loglevel=error)
 
 # Root can make a network namespace directly; others need a user namespace too.
 unshare_flags=(-n)

@@ -35,12 +35,14 @@ def poll():
     wait = v.bounded_number(request.args.get("wait"), "wait", 0.0, state.settings.longpoll_max_wait)
     session = authenticate()
     if wait > 0:
+        started = time.monotonic()
         mail = _wait_for_mail(state, session.peer_id, session.sid, cursor, wait)
         if mail.alive:
-            # No next poll within this wait plus the grace: the client is gone.
-            state.departures.schedule(
-                wait + state.settings.departure_grace, session.peer_id, session.sid, mail.activity, mail.connection
-            )
+            # The next poll is due by this one's start + wait + the grace
+            # (right after this answer, for a poll that waited it all out).
+            grace = state.settings.departure_grace
+            delay = max(grace, started + wait + grace - time.monotonic())
+            state.departures.schedule(delay, session.peer_id, session.sid, mail.activity, mail.connection)
     else:
         mail = state.store.read(session.peer_id, session.sid, cursor, READ_COUNT)
     if not mail.alive:

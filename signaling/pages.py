@@ -25,10 +25,23 @@ for _path, _file in PAGES.items():
     bp.add_url_rule(_path, f"page_{_file.split('.')[0]}", lambda _file=_file: _page(_file))
 
 
-@bp.get("/room/<room>")
-def room_page(room: str):
-    room_name(room)
-    return _page("room.html")
+@bp.get("/room")
+@bp.get("/room/")
+@bp.get("/room/<path:room>")
+def room_page(room: str = ""):
+    """The room app for any /room/... address.
+
+    A name the API would refuse (empty, 'bad name!', a/b) still gets the room
+    page, with status 404: the page itself explains the problem in the
+    visitor's language and links back home, instead of raw problem+json.
+    """
+    response = _page("room.html")
+    try:
+        room_name(room)
+    except Problem:
+        if response.status_code == 200:
+            response.status_code = 404
+    return response
 
 
 @bp.get("/openapi.yaml")

@@ -13,7 +13,6 @@ from .errors import Problem, bad_request
 from .store import SERVER_EVENTS
 
 PEER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-ROOM = re.compile(r"[A-Za-z0-9_-]{1,64}")
 TYPE = re.compile(r"[A-Za-z][A-Za-z0-9._:-]{0,63}")
 CURSOR = re.compile(r"0|[0-9]{1,20}-[0-9]{1,20}")
 CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -101,8 +100,32 @@ def peer_id(value, field: str = "peer_id") -> str:
     return matching(PEER_ID, value, field, "1-64 letters, digits, '-' or '_'")
 
 
+ROOM_MAX = 64
+ROOM_PUNCTUATION = frozenset("-_")
+
+
+def _room_char(ch: str, first: bool) -> bool:
+    """A letter or decimal digit of any script, '-' or '_'; combining marks after a base character."""
+    category = unicodedata.category(ch)
+    return ch in ROOM_PUNCTUATION or category[0] == "L" or category == "Nd" or (category[0] == "M" and not first)
+
+
 def room_name(value, field: str = "room") -> str:
-    return matching(ROOM, value, field, "1-64 letters, digits, '-' or '_'")
+    """A room name: 1-64 Unicode letters, digits, '-' or '_', in NFC.
+
+    Any script works (会議室, Zürich); NFC is required so one name is one room
+    whatever the sender's keyboard composed (the browser apps normalize first).
+    """
+    what = f"1-{ROOM_MAX} letters, digits, '-' or '_' (any script, NFC)"
+    ok = (
+        isinstance(value, str)
+        and 1 <= len(value) <= ROOM_MAX
+        and all(_room_char(ch, i == 0) for i, ch in enumerate(value))
+        and unicodedata.is_normalized("NFC", value)
+    )
+    if not ok:
+        raise bad_request(f"'{field}' must be {what}", field=field)
+    return value
 
 
 def message_type(value) -> str:

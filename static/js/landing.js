@@ -1,8 +1,8 @@
 // Landing page: language switch and the create/join room form.
 import { say, startPage } from './lang-switch.js';
+import { roomName } from './room-name.js';
 import './strings/landing.js';
 
-const ROOM = /^[A-Za-z0-9_-]{1,64}$/;
 export const NAME_KEY = 'signaling.name';
 
 class RoomForm {
@@ -23,8 +23,8 @@ class RoomForm {
 
   submit(event) {
     event.preventDefault();
-    const room = this.room.value.trim();
-    if (!ROOM.test(room)) {
+    const room = roomName(this.room.value);
+    if (!room) {
       say(this.error, 'landing.room.invalid');
       this.error.hidden = false;
       this.room.focus();

@@ -1,6 +1,7 @@
 // The visible en / 日本語 switch every page shows, plus the page bootstrap
 // (translate once the string tables are registered).
 import { language, languages, setLanguage, t, translatePage } from './i18n.js';
+import { MEDIA_ERROR_KEYS, mediaErrorKind } from './media-errors.js';
 import './strings/common.js';
 
 export class LanguageSwitch {
@@ -59,14 +60,11 @@ document.addEventListener('languagechange', () => {
   }
 });
 
-/** The string key (and vars) describing a getUserMedia / getDisplayMedia failure. */
+/** The string key (and vars) describing a getUserMedia / getDisplayMedia failure (classified in media-errors.js). */
 export function mediaError(error) {
-  const name = error && error.name;
-  if (!navigator.mediaDevices) return ['common.error.insecure', {}];
-  if (name === 'NotAllowedError' || name === 'SecurityError') return ['common.error.permission', {}];
-  if (name === 'NotFoundError' || name === 'OverconstrainedError') return ['common.error.nodevice', {}];
-  if (name === 'NotReadableError' || name === 'AbortError') return ['common.error.inuse', {}];
-  return ['common.error.generic', { message: (error && error.message) || String(error) }];
+  const kind = mediaErrorKind(error);
+  const vars = kind === 'generic' ? { message: (error && error.message) || String(error) } : {};
+  return [MEDIA_ERROR_KEYS[kind], vars];
 }
 
 /** Copy text to the clipboard; falls back to selecting a textarea. Resolves true on success. */

@@ -1,14 +1,26 @@
-// One RTCPeerConnection signaled by hand with "vanilla ICE": the local description
-// is handed out only after ICE gathering completes, so it carries every candidate
-// and a single copy/paste each way connects. No server is involved.
+// One RTCPeerConnection signaled by hand. "Vanilla ICE" (the default): the local
+// description is handed out only after ICE gathering completes, so it carries every
+// candidate and a single copy/paste each way connects. "Trickle ICE" (trickle: true):
+// the description is handed out at once, without candidates, and each candidate is
+// emitted as it is found, for the user to paste on the other side as they come.
+// No server is involved.
 
 const GATHER_LIMIT_MS = 15000; // stop waiting for a stuck STUN server after this
 const PUBLIC_STUN = [{ urls: 'stun:stun.l.google.com:19302' }];
 
 export class ManualPeer extends EventTarget {
-  constructor({ stun = false, stream = null } = {}) {
+  constructor({ stun = false, stream = null, trickle = false } = {}) {
     super();
+    this.trickle = trickle;
+    this.candidates = []; // our candidates, as found (trickle mode shows them)
+    this.startedAt = performance.now();
     this.pc = new RTCPeerConnection({ iceServers: stun ? PUBLIC_STUN : [] });
+    this.pc.addEventListener('icecandidate', (event) => {
+      if (!event.candidate || !event.candidate.candidate) return;
+      const candidate = event.candidate.toJSON();
+      this.candidates.push(candidate);
+      this.emit('candidate', { candidate });
+    });
     this.channel = null;
     this.remoteStream = new MediaStream();
     if (stream) for (const track of stream.getTracks()) this.pc.addTrack(track, stream);
@@ -44,7 +56,8 @@ export class ManualPeer extends EventTarget {
       if (typeof event.data !== 'string') return;
       try {
         const message = JSON.parse(event.data);
-        if (message && typeof message.text === 'string') this.emit('message', message);
+        if (message?.t === 'bye') this.emit('bye');
+        else if (message && typeof message.text === 'string') this.emit('message', message);
       } catch { /* not ours */ }
     });
   }
@@ -53,7 +66,7 @@ export class ManualPeer extends EventTarget {
   async createOffer() {
     this.useChannel(this.pc.createDataChannel('chat'));
     await this.pc.setLocalDescription(await this.pc.createOffer());
-    await this.gatheringComplete();
+    if (!this.trickle) await this.gatheringComplete();
     return this.describe();
   }
 
@@ -61,8 +74,28 @@ export class ManualPeer extends EventTarget {
   async acceptOffer(offer) {
     await this.pc.setRemoteDescription(offer);
     await this.pc.setLocalDescription(await this.pc.createAnswer());
-    await this.gatheringComplete();
+    if (!this.trickle) await this.gatheringComplete();
     return this.describe();
+  }
+
+  /** Trickle ICE: add the other side's pasted candidates (one JSON object per line); returns how many. */
+  async addCandidates(text) {
+    let added = 0;
+    for (const line of String(text).split(/\r?\n/)) {
+      if (!line.trim()) continue;
+      let candidate;
+      try { candidate = JSON.parse(line); } catch { throw new Error('not a candidate: ' + line.slice(0, 60)); }
+      if (typeof candidate?.candidate !== 'string') throw new Error('not a candidate: ' + line.slice(0, 60));
+      await this.pc.addIceCandidate(candidate);
+      added += 1;
+    }
+    return added;
+  }
+
+  /** Hang up: tell the other side over the data channel, then close. */
+  hangUp() {
+    try { if (this.channel?.readyState === 'open') this.channel.send(JSON.stringify({ t: 'bye' })); } catch { /* closing anyway */ }
+    this.close();
   }
 
   /** Side A: take B's answer; the connection then starts by itself. */
@@ -72,7 +105,8 @@ export class ManualPeer extends EventTarget {
 
   describe() {
     const { type, sdp } = this.pc.localDescription;
-    return { type, sdp };
+    const candidates = (sdp.match(/^a=candidate:/gm) || []).length;
+    return { type, sdp, candidates, ms: Math.round(performance.now() - this.startedAt) };
   }
 
   gatheringComplete() {

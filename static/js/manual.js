@@ -20,6 +20,13 @@ class ManualPage {
     $('copy-offer').addEventListener('click', () => this.copy($('offer-out'), $('copy-offer')));
     $('copy-answer').addEventListener('click', () => this.copy($('answer-out'), $('copy-answer')));
     $('chat-form').addEventListener('submit', (event) => this.sendChat(event));
+    $('hang-up').addEventListener('click', () => this.hangUp());
+    $('add-cands').addEventListener('click', () => this.run(() => this.addCandidates()));
+    $('copy-cands').addEventListener('click', () => this.copy($('cands-out'), $('copy-cands')));
+    $('opt-trickle').addEventListener('change', () => { $('trickle').hidden = !$('opt-trickle').checked; });
+    for (const radio of document.querySelectorAll('input[name=role]')) {
+      radio.addEventListener('change', () => { document.querySelector('.roles').dataset.role = radio.value; });
+    }
     document.addEventListener('languagechange', () => this.showStates());
   }
 
@@ -45,10 +52,21 @@ class ManualPage {
       $('local-video').srcObject = stream;
       $('videos').hidden = false;
     }
-    const peer = new ManualPeer({ stun: $('opt-stun').checked, stream });
+    const trickle = $('opt-trickle').checked;
+    const peer = new ManualPeer({ stun: $('opt-stun').checked, stream, trickle });
+    this.stream = stream;
+    this.wasConnected = false;
+    this.ended = false;
+    $('cands-out').value = '';
+    $('trickle').hidden = !trickle;
+    $('hang-up').disabled = false;
     peer.addEventListener('state', () => this.onState());
     peer.addEventListener('open', () => this.onOpen());
     peer.addEventListener('close', () => this.onClose());
+    peer.addEventListener('bye', () => this.peerGone());
+    peer.addEventListener('candidate', (event) => {
+      $('cands-out').value += JSON.stringify(event.detail.candidate) + '\n';
+    });
     peer.addEventListener('message', (event) => this.onMessage(event.detail));
     peer.addEventListener('track', () => {
       $('remote-video').srcObject = peer.remoteStream;
@@ -65,9 +83,10 @@ class ManualPage {
     const peer = await this.newPeer();
     this.show('', 'manual.state.gathering');
     const offer = await peer.createOffer();
-    $('offer-out').value = offer.sdp; // the full SDP, every ICE candidate included
+    $('offer-out').value = offer.sdp; // vanilla: every ICE candidate included; trickle: none yet
     $('copy-offer').disabled = false;
     this.show('ok', 'manual.state.offer_ready');
+    this.showTiming(offer);
   }
 
   async acceptAnswer() {
@@ -98,6 +117,7 @@ class ManualPage {
     $('answer-out').value = answer.sdp;
     $('copy-answer').disabled = false;
     this.show('ok', 'manual.state.answer_ready');
+    this.showTiming(answer);
   }
 
   async copy(field, button) {
@@ -107,10 +127,53 @@ class ManualPage {
     setTimeout(() => say(label, 'common.copy'), 2000);
   }
 
+  /** The difference between the two: how long the text took and how many candidates it carries. */
+  showTiming(description) {
+    const key = this.peer.trickle ? 'manual.timing.trickle' : 'manual.timing.vanilla';
+    say($('manual-timing'), key, { ms: description.ms, candidates: description.candidates });
+  }
+
+  async addCandidates() {
+    if (!this.peer) { this.show('error', 'manual.error.wrong_order'); return; }
+    const added = await this.peer.addCandidates($('cands-in').value);
+    $('cands-in').value = '';
+    this.show('', 'manual.state.cands_added', { count: added });
+  }
+
   onState() {
     this.showStates();
     const state = this.peer.pc.connectionState;
-    if (state === 'failed') this.show('error', 'manual.state.failed');
+    if (state === 'connected') this.wasConnected = true;
+    // Once connected, a drop means the other side went away (closed the tab, hung
+    // up): say so. The STUN hint is only for connections that never came up.
+    if ((state === 'failed' || state === 'disconnected') && this.wasConnected) this.peerGone();
+    else if (state === 'failed') this.show('error', 'manual.state.failed');
+  }
+
+  /** We hang up: tell the other side, close, and offer a fresh start. */
+  hangUp() {
+    if (!this.peer) return;
+    this.ended = true;
+    this.peer.hangUp();
+    this.endCall('manual.state.hung_up');
+    $('create-offer').focus();
+  }
+
+  /** The other side hung up or vanished. */
+  peerGone() {
+    if (this.ended) return;
+    this.ended = true;
+    this.peer?.close();
+    this.endCall('manual.state.peer_gone');
+  }
+
+  endCall(key) {
+    this.show('', key);
+    this.showStates();
+    for (const track of this.stream?.getTracks() || []) track.stop();
+    $('chat-input').disabled = true;
+    $('chat-send').disabled = true;
+    $('hang-up').disabled = true;
   }
 
   showStates() {
@@ -125,9 +188,8 @@ class ManualPage {
   }
 
   onClose() {
-    this.show('', 'manual.state.closed');
-    $('chat-input').disabled = true;
-    $('chat-send').disabled = true;
+    // Our own hang-up closes the channel too; otherwise the other side closed it.
+    if (!this.ended) this.peerGone();
   }
 
   onMessage(message) {

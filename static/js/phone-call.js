@@ -6,6 +6,10 @@
 //   phone.invite {call, video}   phone.ringing {call}   phone.accept {call}
 //   phone.decline {call}         phone.busy {call}      phone.cancel {call, reason: cancelled|timeout}
 //   phone.hangup {call}          phone.ping {call}  (probe: a 404 tells us the peer went offline)
+// Hang-ups also go over the call's data channel (they arrive even while the
+// server is down) and are re-sent through the server once it is back, so the
+// other side always learns. The data channel also carries phone.state
+// {muted}: the remote mute indicator.
 // Media negotiation goes through PeerCall ('rtc' messages tagged with the call id).
 //
 // States: idle -> calling -> connecting -> in-call -> idle        (outgoing)
@@ -16,14 +20,20 @@
 //
 // Events (CustomEvent): statechange {state, previous}  incoming {peer}  ringing {}
 //   ended {reason, peer, duration}  missed {entry}  connection {state}  remotetrack {track, kind}
-//   remotevideo {on}  error {kind, error}
+//   remotevideo {on}  remotestate {muted}  dnd {entry}  error {kind, error}
 // End reasons: hangup, remote-hangup, declined, remote-declined, busy, no-answer, cancelled,
-//   missed, offline, failed, mic-denied, no-mic, media-error
+//   missed, offline, failed, mic-denied, no-mic, insecure, media-error
+// Do not disturb (`dnd = true`): invites are answered phone.busy at once and
+// reported as a `dnd` event (the UI lists them with the missed calls).
 
 import { PeerCall } from './call.js';
+import { mediaErrorKind } from './media-errors.js';
 
 export const RING_TIMEOUT_MS = 30000;
-const FAILED_END_AFTER_MS = 30000;
+// A media path that stays down this long with no word from the other side
+// (nothing through the server either) ends the call as "connection lost".
+export const LOST_END_AFTER_MS = 12000;
+const RETRYABLE = new Set(['network', 'server', 'rate-limited', 'unauthorized']);
 
 function newCallId() {
   const bytes = new Uint8Array(9);
@@ -33,9 +43,10 @@ function newCallId() {
 
 /** Map a getUserMedia failure to an end reason the UI can explain. */
 export function mediaErrorReason(error) {
-  const name = error?.name || '';
-  if (name === 'NotAllowedError' || name === 'SecurityError' || name === 'PermissionDeniedError') return 'mic-denied';
-  if (name === 'NotFoundError' || name === 'DevicesNotFoundError' || name === 'OverconstrainedError') return 'no-mic';
+  const kind = mediaErrorKind(error);
+  if (kind === 'insecure') return 'insecure';
+  if (kind === 'permission') return 'mic-denied';
+  if (kind === 'nodevice') return 'no-mic';
   return 'media-error';
 }
 
@@ -46,6 +57,7 @@ export class PhoneLine extends EventTarget {
     getUserMedia = (constraints) => navigator.mediaDevices.getUserMedia(constraints),
     now = () => Date.now(),
     createCall = (options) => new PeerCall(options),
+    lostAfter = LOST_END_AFTER_MS,
   }) {
     super();
     this.signaling = signaling;
@@ -53,6 +65,9 @@ export class PhoneLine extends EventTarget {
     this.getUserMedia = getUserMedia;
     this.now = now;
     this.createCall = createCall;
+    this.lostAfter = lostAfter;
+    this.dnd = false; // do not disturb: invites are answered busy
+    this.remoteMuted = false;
     this.state = 'idle';
     this.peer = null; // {peer_id, name}
     this.callId = null;
@@ -73,6 +88,10 @@ export class PhoneLine extends EventTarget {
       'phone.invite', 'phone.ringing', 'phone.accept', 'phone.decline', 'phone.busy',
       'phone.cancel', 'phone.hangup', 'phone.ping',
     ].map((type) => signaling.on(type, (env) => this._onMessage(type, env)));
+    // Any media-negotiation message of the current call is word from the other side.
+    this._handlers.push(signaling.on('rtc', (env) => {
+      if (this._failTimer && env.from === this.peer?.peer_id && env.data?.call === this.callId) this._armLostTimer();
+    }));
     this._onOffline = (event) => {
       if (this.peer && event.detail.peers.includes(this.peer.peer_id) && this.state !== 'idle') this._end('offline');
     };
@@ -134,10 +153,11 @@ export class PhoneLine extends EventTarget {
     if (this.state === 'idle') return;
     if (this.state === 'incoming') return this.decline();
     if (this.state === 'calling') {
-      this._sendControl('phone.cancel', { reason: 'cancelled' });
+      this._sendReliably('phone.cancel', { reason: 'cancelled' });
       return this._end('cancelled');
     }
-    this._sendControl('phone.hangup');
+    this._byeSent = Boolean(this.call?.sendData?.({ type: 'phone.hangup', call: this.callId }));
+    this._sendReliably('phone.hangup');
     this._end('hangup');
   }
 
@@ -145,6 +165,7 @@ export class PhoneLine extends EventTarget {
   setMuted(muted) {
     this.muted = muted;
     for (const track of this.localStream?.getAudioTracks() || []) track.enabled = !muted;
+    this._sendState();
   }
 
   /** Turn the camera on or off mid-call (replaceTrack, no renegotiation). */
@@ -195,7 +216,12 @@ export class PhoneLine extends EventTarget {
     const samePeer = this.peer?.peer_id === from;
 
     if (type === 'phone.invite') {
-      if (this.state === 'idle') {
+      if (this.state === 'idle' && this.dnd) {
+        this.signaling.send(from, 'phone.busy', { call }).catch(() => {});
+        const entry = { peer_id: from, name: env.from_name || from, at: this.now(), reason: 'dnd' };
+        this._remember(entry, true);
+        this._emit('dnd', { entry });
+      } else if (this.state === 'idle') {
         this.peer = { peer_id: from, name: env.from_name || from };
         this.direction = 'incoming';
         this.callId = call;
@@ -285,6 +311,8 @@ export class PhoneLine extends EventTarget {
     this.call = call;
     call.addEventListener('connectionstatechange', (e) => this._onConnection(call, e.detail.state));
     call.addEventListener('track', (e) => this._emit('remotetrack', e.detail));
+    call.addEventListener('datachannelopen', () => this._sendState());
+    call.addEventListener('datamessage', (e) => this._onData(call, e.detail.data));
     call.addEventListener('trackunmute', (e) => {
       if (e.detail.kind === 'video') this._emit('remotevideo', { on: true });
       e.detail.track.addEventListener('mute', () => {
@@ -304,10 +332,45 @@ export class PhoneLine extends EventTarget {
     } else if (state === 'disconnected' || state === 'failed') {
       // Is the other side still there? A 404 ends the call as "offline".
       this._sendControl('phone.ping');
-      if (!this._failTimer) {
-        this._failTimer = setTimeout(() => { if (this.call === call) this._end('failed'); }, FAILED_END_AFTER_MS);
-      }
+      if (!this._failTimer) this._armLostTimer();
     }
+  }
+
+  /** (Re)start the countdown that ends a call whose media path stays down. */
+  _armLostTimer() {
+    clearTimeout(this._failTimer);
+    const call = this.call;
+    this._failTimer = setTimeout(() => { if (call && this.call === call) this._end('failed'); }, this.lostAfter);
+  }
+
+  /** Messages over the call's data channel: the other side's state, or its hang-up. */
+  _onData(call, data) {
+    if (call !== this.call || !data || typeof data !== 'object') return;
+    if (data.type === 'phone.state' && typeof data.muted === 'boolean') {
+      this.remoteMuted = data.muted;
+      this._emit('remotestate', { muted: data.muted });
+    } else if (data.type === 'phone.hangup' && data.call === this.callId) {
+      this._end('remote-hangup');
+    }
+  }
+
+  _sendState() {
+    this.call?.sendData?.({ type: 'phone.state', muted: this.muted });
+  }
+
+  /**
+   * Send a call-ending message that must arrive even across a server outage:
+   * the client retries for a while; if that gives up, send again once the
+   * connection to the server is back.
+   */
+  _sendReliably(type, extra = {}, callId = this.callId, peer = this.peer, tries = 5) {
+    if (!peer || !callId) return;
+    this.signaling.send(peer.peer_id, type, { call: callId, ...extra }).catch((error) => {
+      if (!RETRYABLE.has(error?.kind) || tries <= 1) return;
+      const again = () => this._sendReliably(type, extra, callId, peer, tries - 1);
+      if (this.signaling.connected === false) this.signaling.addEventListener('open', again, { once: true });
+      else setTimeout(again, 1000);
+    });
   }
 
   _noAnswer(callId) {
@@ -341,7 +404,15 @@ export class PhoneLine extends EventTarget {
     this._failTimer = null;
     const peer = this.peer;
     const duration = this.duration();
-    if (this.call) { this.call.close(); this.call = null; }
+    if (this.call) {
+      // Closing the connection at once would cut the hang-up still in the
+      // data channel's buffer: the media stops now (tracks below), the close follows.
+      const call = this.call;
+      if (this._byeSent) setTimeout(() => call.close(), 300);
+      else call.close();
+      this.call = null;
+      this._byeSent = false;
+    }
     if (this.localStream) { this.localStream.getTracks().forEach((t) => t.stop()); this.localStream = null; }
     this.history.unshift({ peer, reason, duration, direction: this.direction, at: this.now() });
     this.lastCall = this.history[0];
@@ -349,6 +420,7 @@ export class PhoneLine extends EventTarget {
     this.connectedAt = null;
     this.videoOn = false;
     this.muted = false;
+    this.remoteMuted = false;
     this._setState('idle');
     this.peer = null;
     this.direction = null;

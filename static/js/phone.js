@@ -4,11 +4,21 @@
 //
 // Page URL options: ?transport=longpoll|sse (read by SignalingClient),
 // ?ring_timeout=<seconds> (unanswered-call timeout, default 30).
-// For tests and the benchmark: window.phone = {client, line, call, tones, ui}.
+// For tests and the benchmark: window.phone = {client, line, call, tones, ui, directory, alerts}.
+//
+// One person per browser (phone-tab.js): a second tab says the phone is open
+// elsewhere. Nothing registers on open: the remembered name is filled in and
+// the user presses the button. The phone registers listed (it is in the
+// directory); the directory is polled with ETags (phone-directory.js).
 
 import { t } from './i18n.js';
 import { say, startPage } from './lang-switch.js';
+import { mediaBlockedByInsecurePage } from './media-errors.js';
+import { CallAlerts } from './phone-alerts.js';
 import { PhoneLine, RING_TIMEOUT_MS } from './phone-call.js';
+import { contactItem, initial, missedItem } from './phone-contacts.js';
+import { PhoneDirectory } from './phone-directory.js';
+import { TabLock } from './phone-tab.js';
 import { Tones } from './phone-tones.js';
 import { SignalingClient } from './signaling.js';
 import './strings/phone.js';
@@ -16,8 +26,9 @@ import './strings/phone.js';
 const NAME_KEY = 'signaling.name'; // shared with the other apps
 const NUMBER_KEY = 'phone.number';
 const MISSED_KEY = 'phone.missed';
-const CONTACTS_EVERY_MS = 3000;
+const DND_KEY = 'phone.dnd';
 const STATS_EVERY_MS = 1000;
+const SEARCH_DELAY_MS = 250;
 
 const $ = (id) => document.getElementById(id);
 
@@ -28,10 +39,6 @@ function storage(key, value) {
     else localStorage.setItem(key, value);
   } catch { /* storage blocked: nothing remembered */ }
   return null;
-}
-
-function initial(name) {
-  return (Array.from(String(name || '?').trim())[0] || '?').toUpperCase();
 }
 
 function clock(seconds) {
@@ -55,20 +62,42 @@ class PhoneUI {
     this.line = null;
     this.tones = new Tones();
     this.contacts = [];
+    this.contactsTotal = 0;
     this.missed = [];
-    this._contactsTimer = null;
+    this.directory = null;
+    this.dnd = storage(DND_KEY) === '1';
     this._tickTimer = null;
     this._statsTimer = null;
+    this._searchTimer = null;
     this.lastStats = null;
+    this.renaming = false;
 
     startPage();
+    this.alerts = new CallAlerts({ t });
+    this.alerts.setBaseTitle(t('phone.title'));
     this._bind();
     document.addEventListener('languagechange', () => this._relabel());
-    const saved = storage(NAME_KEY);
-    $('name-input').value = saved || '';
+    $('name-input').value = storage(NAME_KEY) || '';
+    this._relabelRegister();
+    this.tab = new TabLock();
+    this.tab.addEventListener('waiting', () => this._show('elsewhere'));
+    this.tab.addEventListener('stolen', () => this._lostTab());
+    this._takeTab();
+  }
+
+  /** Run here once no other tab has the phone; then the name step (never an automatic registration). */
+  async _takeTab(steal = false) {
+    await this.tab.acquire({ steal });
+    $('name-input').value = storage(NAME_KEY) || $('name-input').value; // the other tab may have renamed
     this._show('register');
-    if (saved) this.register(saved);
-    else $('name-input').focus();
+    $('name-input').focus();
+  }
+
+  /** Another tab pressed "use here": step aside (sign out) and say so. */
+  async _lostTab() {
+    await this.signOut({ quiet: true });
+    this._show('elsewhere');
+    this._takeTab();
   }
 
   // ---- wiring --------------------------------------------------------------
@@ -80,7 +109,20 @@ class PhoneUI {
       if (!name) { $('name-input').focus(); return; }
       this.register(name);
     });
-    $('search').addEventListener('input', () => this._renderContacts());
+    $('use-here-button').addEventListener('click', () => this._takeTab(true));
+    $('rename-button').addEventListener('click', () => this._startRename());
+    $('rename-cancel').addEventListener('click', () => { this.renaming = false; this._show('home'); $('rename-button').focus(); });
+    $('signout-button').addEventListener('click', () => this.signOut());
+    $('dnd-button').addEventListener('click', () => this.setDnd(!this.dnd));
+    $('notify-button').addEventListener('click', async () => {
+      await this.alerts.ask();
+      this._renderMe();
+    });
+    $('search').addEventListener('input', () => {
+      clearTimeout(this._searchTimer);
+      this._searchTimer = setTimeout(() => this.directory?.search($('search').value), SEARCH_DELAY_MS);
+    });
+    $('contacts-more').addEventListener('click', () => this.directory?.more());
     $('contacts').addEventListener('click', (event) => {
       const button = event.target.closest('button[data-peer-id]');
       if (button) this.dial(button.dataset.peerId, button.dataset.name);
@@ -89,7 +131,12 @@ class PhoneUI {
       const button = event.target.closest('button[data-peer-id]');
       if (button) this.dial(button.dataset.peerId, button.dataset.name);
     });
-    $('missed-clear').addEventListener('click', () => { this.missed = []; this._saveMissed(); this._renderMissed(); });
+    $('missed-clear').addEventListener('click', () => {
+      this.missed = [];
+      this._saveMissed();
+      this._renderMissed();
+      $('search').focus();
+    });
     $('accept-button').addEventListener('click', () => { this.tones.unlock(); this.line?.accept(); });
     $('decline-button').addEventListener('click', () => this.line?.decline());
     $('hangup-button').addEventListener('click', () => this.line?.hangup());
@@ -119,45 +166,110 @@ class PhoneUI {
     } catch { this.missed = []; }
   }
 
-  // ---- registration ----------------------------------------------------------
+  // ---- registration, name change, sign-out -------------------------------------
   async register(name) {
     const button = $('register-button');
+    const renaming = this.renaming;
     button.disabled = true;
-    say(button.querySelector('span'), 'register.busy');
+    say($('register-label'), 'register.busy');
     this._notice(null);
-    const client = new SignalingClient({ name, peerId: storage(NUMBER_KEY) || null, leaveOnUnload: false });
+    // A new name is a new listing under the same number: end the old session first.
+    if (this.client) await this._teardown();
+    const client = new SignalingClient({ name, peerId: storage(NUMBER_KEY) || null, leaveOnUnload: false, listed: true });
     this._watchClient(client);
     try {
       await client.connect();
     } catch (error) {
       client.close();
       button.disabled = false;
-      say(button.querySelector('span'), 'register.submit');
+      this.renaming = false;
+      this._relabelRegister();
       this._notice('register.failed', {}, 'error');
       this._show('register');
       return;
     }
+    button.disabled = false;
+    this.renaming = false;
+    this._relabelRegister();
     this.client = client;
     storage(NAME_KEY, client.name);
     storage(NUMBER_KEY, client.peerId);
     this.line = new PhoneLine({ signaling: client, ringTimeout: this.ringTimeout });
+    this.line.dnd = this.dnd;
     this._watchLine(this.line);
+    this.directory = new PhoneDirectory({ client });
+    this.directory.addEventListener('change', (e) => {
+      this.contacts = e.detail.peers;
+      this.contactsTotal = e.detail.total;
+      this.contactsMore = e.detail.more;
+      this._renderContacts();
+    });
+    this.directory.start();
     this._renderMe();
     this._renderMissed();
     this._show('home');
+    if (renaming) $('rename-button').focus();
+    else $('search').focus();
     document.body.dataset.transport = client.transport;
-    this._pollContacts();
+  }
+
+  _startRename() {
+    if (this.line && this.line.state !== 'idle') return;
+    this.renaming = true;
+    $('name-input').value = this.client?.name || '';
+    this._relabelRegister();
+    this._show('register');
+    $('name-input').focus();
+    $('name-input').select();
+  }
+
+  /** Sign out: end the call and the session, give the number up, back to the name step. */
+  async signOut({ quiet = false } = {}) {
+    await this._teardown();
+    storage(NUMBER_KEY, null);
+    this.renaming = false;
+    this._relabelRegister();
+    this.contacts = [];
+    this._show('register');
+    if (!quiet) {
+      this._notice('me.signed-out', {}, 'info');
+      $('name-input').focus();
+    }
+  }
+
+  async _teardown() {
+    const { client, line, directory } = this;
+    if (line?.state !== 'idle') line?.hangup(); // while this.line is still set: the UI follows the end
+    line?.destroy();
+    directory?.stop();
+    this.client = null;
+    this.line = null;
+    this.directory = null;
+    this.alerts.clear();
+    this.tones.stop();
+    document.body.dataset.server = '';
+    $('server-status').hidden = true;
+    if (client) await client.leave();
+  }
+
+  setDnd(on) {
+    this.dnd = on;
+    storage(DND_KEY, on ? '1' : null);
+    if (this.line) this.line.dnd = on;
+    this._renderMe();
   }
 
   _watchClient(client) {
     const status = $('server-status');
     client.addEventListener('reconnecting', (e) => {
+      if (client !== this.client) return;
       if (e.detail.reason === 'stream-ended' && e.detail.delay === 0) return; // routine: the stream's time was up
       say(status, 'status.reconnecting');
       status.hidden = false;
       document.body.dataset.server = 'reconnecting';
     });
     client.addEventListener('open', () => {
+      if (client !== this.client && this.client) return;
       status.hidden = true;
       document.body.dataset.server = 'connected';
       document.body.dataset.transport = client.transport;
@@ -167,6 +279,7 @@ class PhoneUI {
       if (client.transport === 'longpoll') this._notice('status.longpoll', {}, 'info');
     });
     client.addEventListener('session-ended', () => {
+      if (client !== this.client) return;
       say(status, 'status.session-ended');
       status.hidden = false;
     });
@@ -181,13 +294,24 @@ class PhoneUI {
   // ---- calls -------------------------------------------------------------------
   dial(peerId, name) {
     if (!this.line || this.line.state !== 'idle') return;
+    this._returnFocus = peerId;
     this.tones.unlock();
     this._notice(null);
     this.line.dial(peerId, name).catch(() => {});
   }
 
   _watchLine(line) {
-    line.addEventListener('statechange', () => this._renderCall());
+    line.addEventListener('statechange', (e) => {
+      if (e.detail.state === 'incoming') {
+        this._returnFocus = line.peer?.peer_id;
+        this.alerts.incoming(line.peer?.name || '');
+      } else {
+        this.alerts.clear();
+      }
+      this._renderCall();
+    });
+    line.addEventListener('remotestate', () => this._renderRemoteState());
+
     line.addEventListener('ringing', () => { this._ringing = true; this._renderCall(); });
     line.addEventListener('connection', (e) => {
       this._connection = e.detail.state;
@@ -220,12 +344,15 @@ class PhoneUI {
       const name = peer?.name || '';
       const kind = ['hangup', 'remote-hangup', 'cancelled', 'declined'].includes(reason) ? 'info' : 'error';
       this._notice(`ended.${reason}`, { name }, kind, reason);
+      if (reason === 'offline' && peer) this.directory?.forget(peer.peer_id);
       this._ringing = false;
       this._connection = null;
       this._remoteVideo = false;
       $('remote-audio').srcObject = null;
       $('remote-video').srcObject = null;
       $('local-video').srcObject = null;
+      this._renderRemoteState();
+      this._focusAfterCall(peer?.peer_id);
     });
     line.addEventListener('error', (e) => this._notice(`error.${e.detail.kind}`, {}, 'error'));
   }
@@ -238,6 +365,9 @@ class PhoneUI {
       this.tones.stop();
       clearInterval(this._tickTimer);
       clearInterval(this._statsTimer);
+      this._tickTimer = null; // or the next call's timer would never start
+      this._statsTimer = null;
+      $('call-timer').textContent = '';
       this.lastStats = null;
       this._show('home');
       this._renderContacts();
@@ -256,7 +386,10 @@ class PhoneUI {
     if (state === 'calling') say(statusEl, this._ringing ? 'call.ringing' : 'call.calling');
     else if (state === 'incoming') say(statusEl, 'call.incoming');
     else if (state === 'connecting') say(statusEl, 'call.connecting');
-    else if (this._connection === 'disconnected' || this._connection === 'failed') say(statusEl, 'call.reconnecting');
+    else if (this._connection === 'disconnected' || this._connection === 'failed') {
+      // With the server unreachable too, nothing can bring the call back: say so plainly.
+      say(statusEl, this.client?.connected === false ? 'call.lost' : 'call.reconnecting');
+    }
     else say(statusEl, null);
     screen.dataset.connection = this._connection || '';
 
@@ -330,88 +463,59 @@ class PhoneUI {
     $('screen-call').classList.toggle('with-video', local || remote);
   }
 
-  // ---- home: me, contacts, missed ------------------------------------------------
-  _renderMe() {
-    $('me-name').textContent = this.client.name;
-    $('me-avatar').textContent = initial(this.client.name);
-    say($('me-number-label'), 'me.number', { number: this.client.peerId });
+  /** After a call: focus the person's contact row (or the search box), never <body>. */
+  _focusAfterCall(peerId) {
+    const id = peerId || this._returnFocus;
+    this._returnFocus = null;
+    setTimeout(() => {
+      if (!this.line || this.line.state !== 'idle') return;
+      const row = id && $('contacts').querySelector(`button[data-peer-id="${CSS.escape(id)}"]`);
+      if (row && !row.disabled) row.focus();
+      else $('search').focus();
+    }, 0);
   }
 
-  async _pollContacts() {
-    clearTimeout(this._contactsTimer);
+  _renderRemoteState() {
+    const muted = Boolean(this.line && this.line.state !== 'idle' && this.line.remoteMuted);
+    $('remote-muted').hidden = !muted;
+    if (muted) say($('remote-muted-text'), 'call.remote-muted', { name: this.line.peer?.name || '' });
+  }
+
+  // ---- home: me, contacts, missed ------------------------------------------------
+  _renderMe() {
     if (!this.client) return;
-    try {
-      const peers = await this.client.allPeers();
-      this.contacts = peers.filter((p) => p.peer_id !== this.client.peerId);
-      this.contacts.sort((a, b) => a.name.localeCompare(b.name) || a.peer_id.localeCompare(b.peer_id));
-      this._renderContacts();
-    } catch { /* the server status banner explains; keep the last list */ }
-    this._contactsTimer = setTimeout(() => this._pollContacts(), CONTACTS_EVERY_MS);
+    $('me-name').textContent = this.client.name;
+    $('me-name').title = this.client.name;
+    $('me-avatar').textContent = initial(this.client.name);
+    say($('me-number-label'), 'me.number', { number: this.client.peerId });
+    $('dnd-button').setAttribute('aria-pressed', String(this.dnd));
+    $('dnd-badge').hidden = !this.dnd;
+    document.body.dataset.dnd = this.dnd ? 'on' : 'off';
+    $('notify-button').hidden = this.alerts.permission !== 'default';
+    const insecure = mediaBlockedByInsecurePage();
+    $('insecure-note').hidden = !insecure;
+    if (insecure) say($('insecure-note'), 'me.insecure', { url: `https://${location.host}${location.pathname}` });
   }
 
   _renderContacts() {
     const list = $('contacts');
-    const query = $('search').value.trim().toLowerCase();
-    const shown = this.contacts.filter((p) => !query || p.name.toLowerCase().includes(query) || p.peer_id.includes(query));
-    const items = shown.map((peer) => {
-      const li = document.createElement('li');
-      const button = document.createElement('button');
-      button.type = 'button';
-      button.className = 'contact';
-      button.dataset.peerId = peer.peer_id;
-      button.dataset.name = peer.name;
-      button.dataset.testid = 'contact';
-      button.setAttribute('aria-label', t('contacts.call', { name: peer.name }));
-      button.disabled = Boolean(this.line && this.line.state !== 'idle');
-      const avatar = document.createElement('span');
-      avatar.className = 'avatar';
-      avatar.setAttribute('aria-hidden', 'true');
-      avatar.textContent = initial(peer.name);
-      const text = document.createElement('span');
-      text.className = 'contact-text';
-      const name = document.createElement('span');
-      name.className = 'contact-name';
-      name.textContent = peer.name;
-      const number = document.createElement('span');
-      number.className = 'contact-number muted small';
-      number.textContent = peer.peer_id;
-      text.append(name, number);
-      const icon = document.createElement('img');
-      icon.src = '/static/icons/phone.svg';
-      icon.alt = '';
-      icon.className = 'call-icon';
-      button.append(avatar, text, icon);
-      li.append(button);
-      return li;
-    });
+    const shown = this.contacts;
+    const busy = Boolean(this.line && this.line.state !== 'idle');
     // Keep keyboard focus on the same contact across refreshes.
     const focused = document.activeElement?.closest?.('#contacts button')?.dataset.peerId;
-    list.replaceChildren(...items);
+    list.replaceChildren(...shown.map((peer) => contactItem(peer, busy)));
     if (focused) list.querySelector(`button[data-peer-id="${CSS.escape(focused)}"]`)?.focus();
+    const query = $('search').value.trim();
     const empty = $('contacts-empty');
     empty.hidden = shown.length > 0;
-    if (!shown.length) say(empty, query ? 'contacts.nomatch' : 'contacts.empty', { query: $('search').value.trim() });
-    say($('contacts-count'), 'contacts.count', { count: this.contacts.length });
+    if (!shown.length) say(empty, query ? 'contacts.nomatch' : 'contacts.empty', { query });
+    say($('contacts-count'), 'contacts.count', { count: this.contactsTotal ?? shown.length });
+    $('contacts-more').hidden = !this.contactsMore;
   }
 
   _renderMissed() {
-    const list = $('missed');
     $('missed-block').hidden = this.missed.length === 0;
-    list.replaceChildren(...this.missed.map((entry) => {
-      const li = document.createElement('li');
-      const button = document.createElement('button');
-      button.type = 'button';
-      button.className = 'missed-entry';
-      button.dataset.peerId = entry.peer_id;
-      button.dataset.name = entry.name;
-      button.dataset.testid = 'missed-call';
-      button.setAttribute('aria-label', t('contacts.call', { name: entry.name }));
-      const text = document.createElement('span');
-      text.textContent = t(entry.reason === 'busy' ? 'missed.busy' : 'missed.entry', { name: entry.name, time: timeOf(entry.at) });
-      button.append(text);
-      li.append(button);
-      return li;
-    }));
+    $('missed').replaceChildren(...this.missed.map((entry) => missedItem(entry, timeOf)));
   }
 
   _saveMissed() {
@@ -422,8 +526,14 @@ class PhoneUI {
   _show(name) {
     for (const screen of document.querySelectorAll('.screen')) screen.hidden = screen.id !== `screen-${name}`;
     document.body.dataset.screen = name;
-    if (name !== 'call' && this.line) document.body.dataset.state = this.line.state;
-    else if (name === 'register') document.body.dataset.state = 'register';
+    if (name === 'register' || name === 'elsewhere') document.body.dataset.state = name;
+    else if (this.line) document.body.dataset.state = this.line.state;
+  }
+
+  _relabelRegister() {
+    say($('register-heading'), this.renaming ? 'rename.heading' : 'register.heading');
+    say($('register-label'), this.renaming ? 'rename.submit' : 'register.submit');
+    $('rename-cancel').hidden = !this.renaming;
   }
 
   _notice(key, vars = {}, kind = 'info', reason = '') {
@@ -436,6 +546,7 @@ class PhoneUI {
   }
 
   _relabel() {
+    this.alerts.setBaseTitle(t('phone.title'));
     if (this.client) this._renderMe();
     this._renderContacts();
     this._renderMissed();
@@ -468,4 +579,6 @@ window.phone = {
   get line() { return ui.line; },
   get call() { return ui.line?.call ?? null; },
   get state() { return ui.line?.state ?? 'register'; },
+  get directory() { return ui.directory; },
+  alerts: ui.alerts,
 };

@@ -25,6 +25,10 @@ const RTC_TYPE = 'rtc';
 // less each copy may use, so a home uplink carries a full room.
 const VIDEO_BITRATE = [[1, 1_500_000], [2, 900_000], [3, 600_000], [Infinity, 400_000]];
 const BUFFER_MAX = 200;
+// A member whose connection stays disconnected/failed this long, with no word from
+// the server, is a ghost (crashed tab, lost network): its tile goes. ICE restarts
+// (PeerCall, after 4 s) get most of this time to bring the connection back.
+export const LOST_AFTER_MS = 12000;
 const CHAT_MAX = 2000;
 
 export class RoomFullError extends Error {
@@ -134,6 +138,7 @@ export class RoomSession extends EventTarget {
     call.addEventListener('connectionstatechange', (e) => {
       member.connection = e.detail.state;
       if (e.detail.state === 'connected') this._limitBitrate();
+      this._watchLost(member, e.detail.state);
       this._emit('connection', { member, state: e.detail.state });
     });
     call.addEventListener('datachannelopen', () => call.sendData({ t: 'state', ...this.media.state() }));
@@ -145,10 +150,23 @@ export class RoomSession extends EventTarget {
     for (const env of early) call.handleMessage(env);
   }
 
+  /** Start the ghost clock when a connection drops; stop it when it is back. */
+  _watchLost(member, state) {
+    if (state === 'disconnected' || state === 'failed') {
+      member.lostTimer ||= setTimeout(() => {
+        if (this.members.get(member.peer_id) === member) this._remove(member.peer_id, 'lost');
+      }, this.lostAfterMs ?? LOST_AFTER_MS);
+    } else if (state === 'connected') {
+      clearTimeout(member.lostTimer);
+      member.lostTimer = null;
+    }
+  }
+
   _remove(peerId, reason, { quiet = false } = {}) {
     this._early.delete(peerId);
     const member = this.members.get(peerId);
     if (!member) return;
+    clearTimeout(member.lostTimer);
     this.members.delete(peerId);
     member.call.close();
     this._emit('member-removed', { member, reason, quiet });

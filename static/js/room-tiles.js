@@ -1,5 +1,7 @@
 // The video tiles: one per participant, names set with textContent only. The
 // grid's data-count drives the CSS layout (1-6 people, phone portrait too).
+// The stage: one tile large and the others in a strip below, when someone is
+// pinned, shares a screen, or (three people or more) is the active speaker.
 import { t } from './i18n.js';
 import { say } from './lang-switch.js';
 
@@ -38,7 +40,16 @@ export class Tile {
     this.badge.className = 'state';
     this.badge.hidden = true;
 
-    this.el.append(this.video, this.placeholder, this.label, this.badge);
+    this.pin = document.createElement('button');
+    this.pin.type = 'button';
+    this.pin.className = 'pin';
+    this.pin.setAttribute('aria-pressed', 'false');
+    const pinIcon = document.createElement('img');
+    pinIcon.src = '/static/icons/pin.svg';
+    pinIcon.alt = '';
+    this.pin.append(pinIcon);
+
+    this.el.append(this.video, this.placeholder, this.label, this.badge, this.pin);
     this.videoOn = false;
     this.setName(name);
     this.setVideoVisible(false);
@@ -49,6 +60,8 @@ export class Tile {
     this.name = name;
     if (this.local) say(this.nameEl, 'room.you', { name });
     else this.nameEl.textContent = name;
+    this.nameEl.title = name; // clamped to two lines: the whole name on hover
+    this.setPinned(this.pinned || false);
     this.avatar.textContent = Array.from(name.trim())[0]?.toUpperCase() || '?';
     this.el.setAttribute('aria-label', name);
   }
@@ -75,13 +88,22 @@ export class Tile {
   }
 
   setScreen(on) {
+    if (this.el.classList.contains('screen') === on) return;
     this.el.classList.toggle('screen', on);
+    this.el.dispatchEvent(new CustomEvent('tilechange', { bubbles: true }));
   }
 
   /** A short status in the corner (connecting…), or none. */
   setBadge(key) {
     this.badge.hidden = !key;
     say(this.badge, key || null);
+  }
+
+  setPinned(on) {
+    this.pinned = on;
+    this.pin.setAttribute('aria-pressed', String(on));
+    this.pin.setAttribute('aria-label', t(on ? 'room.unpin' : 'room.pin', { name: this.name }));
+    this.pin.title = this.pin.getAttribute('aria-label');
   }
 
   setSpeaking(on) {
@@ -98,13 +120,42 @@ export class TileGrid {
   constructor(container) {
     this.container = container;
     this.tiles = new Map();
+    this.pinned = null; // tile id the user pinned
+    container.addEventListener('tilechange', () => this.layout());
+    this.speaker = null; // the remote tile that spoke last
+    document.addEventListener('languagechange', () => { for (const tile of this.tiles.values()) tile.setPinned(tile.pinned); });
   }
 
   add(tile) {
     this.tiles.set(tile.id, tile);
     this.container.append(tile.el);
+    tile.pin.addEventListener('click', () => this.pin(this.pinned === tile.id ? null : tile.id));
     this.layout();
     return tile;
+  }
+
+  /** Pin a tile to the stage (null unpins). */
+  pin(id) {
+    this.pinned = id && this.tiles.has(id) ? id : null;
+    for (const tile of this.tiles.values()) tile.setPinned(tile.id === this.pinned);
+    this.layout();
+  }
+
+  /** A remote member started speaking: the stage follows them (from three people up). */
+  spoke(id) {
+    if (this.speaker === id || !this.tiles.has(id) || this.tiles.get(id).local) return;
+    this.speaker = id;
+    this.layout();
+  }
+
+  /** Which tile has the stage: pinned, else a shared screen, else the active speaker; or none. */
+  featured() {
+    if (this.pinned && this.tiles.has(this.pinned)) return this.pinned;
+    const tiles = [...this.tiles.values()];
+    const screen = tiles.find((tile) => !tile.local && tile.el.classList.contains('screen'));
+    if (screen) return screen.id;
+    if (tiles.length >= 3 && this.speaker && this.tiles.has(this.speaker)) return this.speaker;
+    return null;
   }
 
   get(id) {
@@ -115,12 +166,18 @@ export class TileGrid {
     const tile = this.tiles.get(id);
     if (!tile) return;
     this.tiles.delete(id);
+    if (this.pinned === id) this.pinned = null;
+    if (this.speaker === id) this.speaker = null;
     tile.remove();
     this.layout();
   }
 
   layout() {
     this.container.dataset.count = String(Math.min(this.tiles.size, 6));
+    const featured = this.featured();
+    this.container.classList.toggle('staged', Boolean(featured));
+    this.container.dataset.featured = featured || '';
+    for (const tile of this.tiles.values()) tile.el.classList.toggle('featured', tile.id === featured);
   }
 
   get size() {

@@ -8,22 +8,24 @@ import { RoomFullError, RoomSession } from './room-session.js';
 import { RoomControls } from './room-controls.js';
 import { SpeakingDetector } from './room-speaking.js';
 import { Tile, TileGrid } from './room-tiles.js';
+import { roomFromPath, roomName } from './room-name.js';
 import './strings/room.js';
 
 const $ = (id) => document.getElementById(id);
-const ROOM = /^[A-Za-z0-9_-]{1,64}$/;
 const NAME_KEY = 'signaling.name';
 const LOCAL = 'local';
 
 class RoomPage {
   constructor() {
-    this.room = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || '');
+    const asked = roomFromPath(location.pathname);
+    this.room = roomName(asked) || asked;
     this.session = null;
     this.media = null;
     this.grid = new TileGrid($('tiles'));
     this.chat = new ChatLog($('chat-log'));
     this.speaking = null;
     this.chatReceived = []; // {from, name, text, ts} (tests read this)
+    this.announced = new Set(); // peer ids whose arrival the chat has shown, until they leave
     say($('page-title'), 'room.title', { room: this.room });
     say($('join-heading'), 'room.heading', { room: this.room });
     say($('room-label'), 'room.title', { room: this.room });
@@ -31,7 +33,24 @@ class RoomPage {
     $('join-form').addEventListener('submit', (event) => { event.preventDefault(); this.join(); });
     $('chat-form').addEventListener('submit', (event) => { event.preventDefault(); this.sendChat(); });
     $('copy-link').addEventListener('click', () => this.copyLink());
-    if (!ROOM.test(this.room)) this.showJoinError('room.bad_room');
+    if (!roomName(this.room)) this.showBadRoom();
+  }
+
+  /** The friendly error page for an address no room can have: says why, links home. */
+  showBadRoom() {
+    this.badRoom = true;
+    const empty = !this.room;
+    say($('page-title'), empty ? 'room.no_room_title' : 'room.bad_room_title');
+    say($('join-heading'), empty ? 'room.no_room_title' : 'room.bad_room_title');
+    $('join-form').hidden = true;
+    document.querySelector('#join-screen .muted').hidden = true;
+    const box = $('join-error');
+    box.hidden = false;
+    box.className = 'notice error';
+    box.setAttribute('role', 'status');
+    say(box, empty ? 'room.no_room' : 'room.bad_room', { room: this.room });
+    $('rejoin').hidden = true;
+    $('left-actions').hidden = false;
   }
 
   showJoinError(key, vars) {
@@ -51,7 +70,7 @@ class RoomPage {
   async join() {
     const name = $('join-name').value.trim();
     if (!name) { this.showJoinError('room.need_name'); $('join-name').focus(); return; }
-    if (!ROOM.test(this.room)) return;
+    if (this.badRoom) return;
     try { localStorage.setItem(NAME_KEY, name); } catch { /* storage blocked */ }
     this.showJoinError(null);
     $('left-actions').hidden = true;
@@ -84,9 +103,16 @@ class RoomPage {
   enterRoom(name) {
     $('join-screen').hidden = true;
     $('room-shell').hidden = false;
+    // The join button just vanished: start keyboard focus at the top (the room's
+    // heading), so Tab walks the header before the controls and the chat.
+    $('room-label').hidden = false;
+    $('room-label').focus();
     $('share').hidden = false;
     $('share-link').value = `${location.origin}/room/${encodeURIComponent(this.room)}`;
-    this.speaking = new SpeakingDetector((id, on) => this.grid.get(id)?.setSpeaking(on));
+    this.speaking = new SpeakingDetector((id, on) => {
+      this.grid.get(id)?.setSpeaking(on);
+      if (on) this.grid.spoke(id);
+    });
     const local = this.grid.add(new Tile({ id: LOCAL, name, local: true }));
     this.grid.container.prepend(local.el);
     this.controls ||= new RoomControls({
@@ -105,17 +131,29 @@ class RoomPage {
   }
 
   listen(session) {
+    // The server out of reach: say so (calls already connected carry on peer to peer).
+    session.client.addEventListener('reconnecting', ({ detail }) => {
+      if (detail.reason !== 'stream-ended') this.showServerWarning(true);
+    });
+    session.client.addEventListener('open', () => this.showServerWarning(false));
     session.addEventListener('member-added', ({ detail: { member, quiet } }) => {
       const tile = this.grid.add(new Tile({ id: member.peer_id, name: member.name }));
       tile.setStream(member.call.remoteStream);
       tile.setBadge('room.connecting');
-      if (this.ready && !quiet) this.chat.system('room.joined_msg', { name: member.name });
+      // One "X joined" per presence: a member who comes back after an outage (new
+      // connection, same peer) is not news; one who left and returns is.
+      if (this.ready && !quiet && !this.announced.has(member.peer_id)) this.chat.system('room.joined_msg', { name: member.name });
+      this.announced.add(member.peer_id);
       this.updatePeople();
     });
     session.addEventListener('member-removed', ({ detail: { member, reason, quiet } }) => {
       this.grid.remove(member.peer_id);
       this.speaking?.unwatch(member.peer_id);
-      if (!quiet) this.chat.system(reason === 'timeout' ? 'room.timeout_msg' : 'room.left_msg', { name: member.name });
+      if (!quiet) {
+        this.announced.delete(member.peer_id);
+        const lost = ['timeout', 'disconnected', 'lost'].includes(reason);
+        this.chat.system(lost ? 'room.timeout_msg' : 'room.left_msg', { name: member.name });
+      }
       this.updatePeople();
     });
     session.addEventListener('track', ({ detail: { member, track, kind } }) => {
@@ -134,7 +172,8 @@ class RoomPage {
       const tile = this.grid.get(member.peer_id);
       if (!tile) return;
       if (state === 'connected') tile.setBadge(null);
-      else if (state === 'disconnected' || state === 'failed') tile.setBadge('room.reconnecting');
+      else if (state === 'disconnected') tile.setBadge('room.reconnecting');
+      else if (state === 'failed') tile.setBadge('room.connection_lost');
       else if (state !== 'closed') tile.setBadge('room.connecting');
     });
     session.addEventListener('chat', ({ detail: { member, text, ts } }) => {
@@ -142,6 +181,13 @@ class RoomPage {
       this.chat.add({ name: member.name, ts, text });
       this.controls?.chatArrived();
     });
+  }
+
+  showServerWarning(on) {
+    this.serverDown = on;
+    const box = $('server-warning');
+    box.hidden = !on;
+    say(box, on ? 'room.server_down' : null);
   }
 
   /** A remote tile shows video only while the sender says its camera/screen is on and frames arrive. */
@@ -202,6 +248,7 @@ class RoomPage {
     this.speaking?.stop();
     for (const id of [...this.grid.tiles.keys()]) this.grid.remove(id);
     $('room-shell').hidden = true;
+    $('room-label').hidden = true;
     $('share').hidden = true;
     $('join-screen').hidden = false;
     $('people').textContent = '';
@@ -211,6 +258,7 @@ class RoomPage {
     $('join-form').hidden = true; // "Join again" reloads the page for a clean start
     $('rejoin').href = location.pathname + location.search;
     $('left-actions').hidden = false;
+    $('rejoin').focus(); // not <body>: keyboard users carry on from here
   }
 }
 

@@ -36,6 +36,7 @@ const DEFAULTS = {
   base: '',
   name: '',
   peerId: null,
+  listed: false, // true: appear in GET /v1/peers (the phone); rooms and tools stay unlisted
   transport: 'auto', // 'auto' | 'sse' | 'longpoll'
   readUrlParams: true, // ?transport=longpoll|sse in the page URL
   sseReadyTimeout: 4000,
@@ -149,6 +150,7 @@ export class SignalingClient extends EventTarget {
   async _register(name, peerId) {
     const body = { name };
     if (peerId) body.peer_id = peerId;
+    if (this.options.listed) body.listed = true;
     let res;
     try {
       res = await this._fetch('POST', '/v1/sessions', body, { auth: false });
