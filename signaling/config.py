@@ -40,6 +40,15 @@ class Settings:
     departure_grace: float = 5.0
 
     mailbox_maxlen: int = 1000
+    # One sender may hold at most this many unread messages in a mailbox, so
+    # another sender (a friend's call offer) still gets in; 0 = half the mailbox.
+    mailbox_sender_share: int = 0
+    # A resend with the same client message id within this window is stored once.
+    dedup_window: float = 300.0
+    # An SSE write that cannot finish in this long ends the stream; a stream
+    # reads at most this many bytes of mail at a time (what a stalled reader pins).
+    sse_write_timeout: float = 10.0
+    sse_buffer_bytes: int = 262144
     max_body_bytes: int = 65536
     max_batch: int = 100
     send_rate: float = 40.0
@@ -196,6 +205,9 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     if max_batch > min(send_burst, mailbox_maxlen):
         # Such a batch is refused every time (429), and its sender retries forever.
         raise ConfigError("MAX_BATCH must not exceed SEND_BURST or MAILBOX_MAXLEN")
+    sender_share = _number(env, "MAILBOX_SENDER_SHARE", 0, int, 0) or max(max_batch, mailbox_maxlen // 2)
+    if not max_batch <= sender_share <= mailbox_maxlen:
+        raise ConfigError("MAILBOX_SENDER_SHARE must be between MAX_BATCH and MAILBOX_MAXLEN")
 
     turn_urls = _list(env, "TURN_URLS", ())
     turn_secret = env.get("TURN_SECRET", "")
@@ -225,6 +237,10 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         stream_limit=_number(env, "STREAM_LIMIT", 12000, int, 1),
         departure_grace=_number(env, "DEPARTURE_GRACE", 5.0, minimum=0.1),
         mailbox_maxlen=mailbox_maxlen,
+        mailbox_sender_share=sender_share,
+        dedup_window=_number(env, "DEDUP_WINDOW", 300.0, minimum=1),
+        sse_write_timeout=_number(env, "SSE_WRITE_TIMEOUT", 10.0, minimum=0.1),
+        sse_buffer_bytes=_number(env, "SSE_BUFFER_BYTES", 262144, int, 1024),
         max_body_bytes=_number(env, "MAX_BODY_BYTES", 65536, int, 1024),
         max_batch=max_batch,
         send_rate=_number(env, "SEND_RATE", 40.0, minimum=0.1),

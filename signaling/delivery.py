@@ -137,6 +137,7 @@ def events():
         session = authenticate()
         state = signaling()
         stream = _stream(state, session.peer_id, session.sid, cursor, request.environ)
+        stream = _bounded(stream, request.environ, state.settings)
         headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
         response = Response(stream, mimetype="text/event-stream", headers=headers)
     except BaseException:
@@ -145,6 +146,52 @@ def events():
     # Runs when the server closes the response, even one never iterated.
     response.call_on_close(slots.give)
     return response
+
+
+def _bounded(frames, environ: dict, settings):
+    """Give every write of ``frames`` a deadline, so a reader that stops reading cannot hold the stream.
+
+    gunicorn's gevent worker writes what the generator yields with a blocking
+    ``sendall``; a client that never reads would park that write (and the
+    frames it holds) forever, past STREAM_MAX_DURATION. A gevent timer armed
+    as a frame is handed over and cancelled when the next one is asked for
+    covers exactly that write: if it fires, the write raises a socket
+    timeout, gunicorn drops the connection and closes this generator. The
+    deadline is the shorter of SSE_WRITE_TIMEOUT and what is left of the
+    stream's maximum duration. (A timer, not a socket timeout: the hang-up
+    watcher is blocked in a read on the same socket and must not time out.)
+    """
+    timer = _write_timer(environ)
+    if timer is None:
+        yield from frames
+        return
+    end = time.monotonic() + settings.stream_max_duration + settings.sse_write_timeout
+    try:
+        for frame in frames:
+            left = max(0.05, min(settings.sse_write_timeout, end - time.monotonic()))
+            deadline = timer(left, TimeoutError("SSE write timed out"))
+            try:
+                yield frame
+            finally:
+                deadline.cancel()
+    finally:
+        frames.close()
+
+
+def _write_timer(environ: dict):
+    """``gevent.Timeout.start_new`` when this request runs in a gevent worker, else None."""
+    if "gunicorn.socket" not in environ and "signaling.socket" not in environ:
+        return None
+    try:
+        from gevent import Timeout, monkey
+    except ImportError:
+        return None
+    return Timeout.start_new if monkey.is_module_patched("socket") else None
+
+
+def _read_count(settings) -> int:
+    """Entries per SSE read: at most SSE_BUFFER_BYTES of the largest envelopes held at once."""
+    return max(1, min(READ_COUNT, settings.sse_buffer_bytes // settings.max_body_bytes))
 
 
 def _stream(state: Signaling, peer: str, sid: str, cursor: str, environ: dict):
@@ -158,6 +205,7 @@ def _stream(state: Signaling, peer: str, sid: str, cursor: str, environ: dict):
     s = state.settings
     retry = f"retry: {s.sse_retry_ms}\n\n"
     deadline = time.monotonic() + s.stream_max_duration
+    count = _read_count(s)
     waiter = state.hub.watch(peer)
     hangup = disconnect.watch(environ, waiter.wake)
     ended = False
@@ -173,7 +221,7 @@ def _stream(state: Signaling, peer: str, sid: str, cursor: str, environ: dict):
             if hangup is not None and hangup.hung_up:
                 return
             if woken or time.monotonic() >= next_read:
-                mail = state.store.read(peer, sid, cursor, READ_COUNT, ack=ack, opening=opening)
+                mail = state.store.read(peer, sid, cursor, count, ack=ack, opening=opening)
                 ack = opening = False
                 next_read = time.monotonic() + s.hub_recheck_interval
                 if not mail.alive:
@@ -184,15 +232,18 @@ def _stream(state: Signaling, peer: str, sid: str, cursor: str, environ: dict):
                 if entries:
                     cursor = entries[-1][0]
                     metrics.delivered("sse", entries)
-                    yield "".join(f"id: {i}\ndata: {e}\n\n" for i, e in entries)
+                    yield from _frames(entries, s.sse_buffer_bytes)
                     unacknowledged += len(entries)
                     if unacknowledged >= max(1, s.mailbox_maxlen // 2):
-                        # Only the client's next Last-Event-ID acknowledges what this
-                        # stream delivered; end it before that backlog fills the mailbox
-                        # (senders would get 429 mailbox-full while the reader keeps up).
-                        yield retry
-                        return
-                    if len(entries) == READ_COUNT:
+                        # The client acknowledges with heartbeats ({"ack": id}) or, at
+                        # the latest, with its next Last-Event-ID. If its mail still
+                        # fills half the mailbox it is not acking: end the stream so
+                        # the reconnect acknowledges, before senders see mailbox-full.
+                        unacknowledged = state.store.unread(peer)
+                        if unacknowledged >= max(1, s.mailbox_maxlen // 2):
+                            yield retry
+                            return
+                    if len(entries) == count:
                         continue
             now = time.monotonic()
             if now >= deadline or state.draining.is_set():
@@ -211,6 +262,7 @@ def _stream(state: Signaling, peer: str, sid: str, cursor: str, environ: dict):
         if hangup is not None:
             hangup.stop()
         state.hub.release(waiter)
+
         if not ended and not state.draining.is_set():
             _schedule_departure(state, peer, sid)
 
@@ -222,3 +274,18 @@ def _schedule_departure(state: Signaling, peer: str, sid: str) -> None:
     except RedisError:
         return  # the presence TTL ends it instead
     state.departures.schedule(state.settings.departure_grace, peer, sid, activity, connection)
+
+
+def _frames(entries: list[tuple[str, str]], limit: int):
+    """SSE frames for ``entries``, joined into writes of about ``limit`` bytes."""
+    chunk: list[str] = []
+    size = 0
+    for stream_id, body in entries:
+        frame = f"id: {stream_id}\ndata: {body}\n\n"
+        chunk.append(frame)
+        size += len(frame)
+        if size >= limit:
+            yield "".join(chunk)
+            chunk, size = [], 0
+    if chunk:
+        yield "".join(chunk)

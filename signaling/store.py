@@ -44,6 +44,7 @@ class RoomFull(Exception):
 
 OFFLINE = 0  # deliver(): the recipient has no live session
 FULL = -1  # deliver(): the recipient's mailbox holds mailbox_maxlen unread messages
+OVER_SHARE = -2  # deliver(): the sender already holds its share of that mailbox
 
 
 @dataclass
@@ -312,19 +313,36 @@ class Store:
             self.fan_out(recipients, event)
 
     # mailboxes ----------------------------------------------------------
-    def deliver(self, batches: dict[str, list[str]]) -> dict[str, list[str] | int]:
+    def deliver(self, batches: dict[str, list], sender: str = "") -> dict[str, list[str] | int]:
         """Append envelopes to each recipient's mailbox, one script call per recipient.
 
-        Each recipient's list is all-or-nothing. The result maps a recipient
-        to its new message ids, or to :data:`OFFLINE` / :data:`FULL`.
+        An item is an envelope, or ``(client id, envelope)``: a client id that
+        ``sender`` already used with this recipient within ``dedup_window``
+        gets the original message id back and nothing is stored again. Each
+        recipient's list is all-or-nothing. The result maps a recipient to its
+        message ids, or to :data:`OFFLINE`, :data:`FULL` or :data:`OVER_SHARE`.
         """
         if not batches:
             return {}
         s = self.settings
-        calls = [
-            (self.peer_keys(peer)[:2], [s.mailbox_maxlen, self._ttl_ms, self.channel(peer), *items])
-            for peer, items in batches.items()
+        share = s.mailbox_sender_share or max(s.max_batch, s.mailbox_maxlen // 2)
+        head = [
+            s.mailbox_maxlen,
+            self._ttl_ms,
+            None,
+            now_ms(),
+            int(s.dedup_window * 1000),
+            2 * s.mailbox_maxlen,
+            share,
         ]
+        calls = []
+        for peer, items in batches.items():
+            args = [*head]
+            args[2] = self.channel(peer)
+            for item in items:
+                cid, stored = item if isinstance(item, tuple) else ("", item)
+                args += [f"{sender}/{cid}" if cid else "", stored]
+            calls.append((self.send_keys(peer, sender), args))
         if len(calls) == 1 and not s.redis_wait_replicas:
             keys, args = calls[0]
             results = [self._scripts["SEND"](keys=keys, args=args)]
@@ -334,6 +352,20 @@ class Store:
         for peer, result in zip(batches, results, strict=True):
             out[peer] = [_text(i) for i in result] if isinstance(result, list) else int(result)
         return out
+
+    def send_keys(self, peer: str, sender: str) -> list[str]:
+        """SEND's keys: session, mailbox, client-id expiries and ids, ``sender``'s unread ids."""
+        tag = f"{self.prefix}{{peer:{peer}}}"
+        return [f"{tag}:s", f"{tag}:m", f"{tag}:cz", f"{tag}:ch", f"{tag}:o:{sender}"]
+
+    def acknowledge(self, peer: str, cursor: str) -> None:
+        """Drop every message up to ``cursor`` (an SSE reader's ack between reconnects)."""
+        if cursor != "0":
+            self.redis.xtrim(self.peer_keys(peer)[1], minid=next_id(cursor), approximate=False)
+
+    def unread(self, peer: str) -> int:
+        """How many messages the mailbox holds (delivered but unacknowledged ones included)."""
+        return int(self.redis.xlen(self.peer_keys(peer)[1]))
 
     def _pipelined(self, script, calls: list[tuple[list[str], list]]) -> list:
         """Run one script many times: one pipeline of EVALSHAs per Redis node.
