@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, jsonify, send_from_directory
+from flask import Blueprint, Response, jsonify, send_from_directory
 
+from . import apispec
 from .errors import Problem
 from .state import signaling
 from .validation import room_name
@@ -64,7 +65,9 @@ def docs():
 
 @bp.get("/openapi.yaml")
 def openapi():
-    return send_from_directory(ROOT, "openapi.yaml", mimetype="application/yaml", max_age=0)
+    """openapi.yaml stating this deployment's limits (see :mod:`signaling.apispec`)."""
+    body = apispec.document(signaling().settings)
+    return Response(body, mimetype="application/yaml", headers={"Cache-Control": "no-cache"})
 
 
 @bp.get("/healthz")
