@@ -16,16 +16,18 @@ from __future__ import annotations
 import re
 
 # Control, format (bidi overrides, zero-width) and private-use characters:
-# Unicode categories Cc, Cf and Co. (Surrogates, Cs, cannot be in a pattern
-# that Rust-based validators compile; a lone one is not valid JSON text for
-# the server either, and no decoded URL holds one.)
+# Unicode categories Cc, Cf and Co, but not the two supplementary private-use
+# planes (15 and 16): 131,068 code points that render as nothing in
+# particular, and that make a negated class too costly for test generators to
+# draw from. Surrogates (Cs) cannot be in a pattern Rust-based validators
+# compile; a lone one is not valid JSON text for the server either, and no
+# decoded URL holds one.
 UNSAFE = (
     (0x0000, 0x001F), (0x007F, 0x009F), (0x00AD, 0x00AD), (0x0600, 0x0605), (0x061C, 0x061C),
     (0x06DD, 0x06DD), (0x070F, 0x070F), (0x0890, 0x0891), (0x08E2, 0x08E2), (0x180E, 0x180E),
     (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x2064), (0x2066, 0x206F), (0xE000, 0xF8FF),
     (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD), (0x13430, 0x13438),
     (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001), (0xE0020, 0xE007F),
-    (0xF0000, 0xFFFFD), (0x100000, 0x10FFFD),
 )  # fmt: skip
 # What str.strip() removes (str.isspace()).
 SPACE = (
