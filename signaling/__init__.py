@@ -6,7 +6,7 @@ import redis
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import api, config, delivery, errors, logs, metrics, pages, state
+from . import api, config, delivery, errors, logs, metrics, ops, pages, state
 from .config import Settings
 from .version import __version__
 
@@ -33,6 +33,7 @@ def create_app(
     app.register_blueprint(api.bp)
     app.register_blueprint(delivery.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(ops.bp)
     metrics.init_app(app)
     app.after_request(_security_headers)
     if settings.proxy_hops:

@@ -9,25 +9,13 @@ from flask import Blueprint, Response, jsonify, request
 
 from . import metrics
 from . import validation as v
-from .auth import bearer_token, unauthorized
+from .auth import authenticate
 from .errors import Problem
 from .ice import ice_servers
 from .state import signaling
-from .store import FULL, OFFLINE, OVER_SHARE, PeerTaken, RoomFull, Session, envelope
+from .store import FULL, OFFLINE, OVER_SHARE, PeerTaken, RoomFull, envelope
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
-
-
-def authenticate(cost: int = 0) -> Session:
-    """The caller's live session (refreshing its presence), or a 401."""
-    state = signaling()
-    parsed = state.tokens.parse(bearer_token(request))
-    if parsed is None:
-        raise unauthorized("The session token is not valid")
-    session = state.store.touch(parsed[0], parsed[1], cost)
-    if session is None:
-        raise unauthorized("The session has ended; register again")
-    return session
 
 
 def _members(pairs: list[tuple[str, str]]) -> list[dict]:

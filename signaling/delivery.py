@@ -17,8 +17,7 @@ from redis.exceptions import RedisError
 
 from . import disconnect, metrics
 from . import validation as v
-from .api import authenticate
-from .auth import unauthorized
+from .auth import authenticate, unauthorized
 from .errors import Problem
 from .state import Signaling, signaling
 from .store import Mail, Session

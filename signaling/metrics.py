@@ -1,6 +1,6 @@
-"""Operations endpoints: Prometheus metrics at ``/metrics`` and readiness at ``/readyz``.
+"""Prometheus metrics: the counters, the per-request timing and the exposition text.
 
-Counting points elsewhere call the small functions below (``sent``,
+``/metrics`` itself is served by :mod:`signaling.ops`. Counting points elsewhere call the small functions below (``sent``,
 ``delivered``, ``redis_error``, ``waiting_changed``); everything about
 Prometheus stays in this module.
 
@@ -16,11 +16,9 @@ from __future__ import annotations
 import os
 import time
 
-from flask import Blueprint, Flask, Response, g, jsonify, request
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from flask import Flask, g, request
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client import generate_latest as _generate_latest
-
-bp = Blueprint("ops", __name__)
 
 REQUESTS = Counter(
     "signaling_http_requests_total",
@@ -90,7 +88,7 @@ def waiting_changed(delta: int) -> None:
 
 # wiring ---------------------------------------------------------------------
 def init_app(app: Flask) -> None:
-    """Count every request, expose ``/metrics`` and ``/readyz``, count hub reconnects."""
+    """Count every request and its latency, and the hub's reconnects and waiters."""
     state = app.extensions["signaling"]
     previous = state.hub.on_reconnect
 
@@ -103,7 +101,6 @@ def init_app(app: Flask) -> None:
     state.hub.on_wait_change = waiting_changed
     app.before_request(_start)
     app.after_request(_count)
-    app.register_blueprint(bp)
 
 
 def _start() -> None:
@@ -145,21 +142,3 @@ def generate_latest() -> bytes:
         multiprocess.MultiProcessCollector(registry)
         return _generate_latest(registry)
     return _generate_latest(REGISTRY)
-
-
-@bp.get("/metrics")
-def metrics():
-    return Response(generate_latest(), content_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
-
-
-@bp.get("/readyz")
-def readyz():
-    """Ready for traffic: the store answers a PING and this process is not shutting down."""
-    from .errors import Problem
-    from .state import signaling
-
-    state = signaling()
-    if state.draining.is_set():
-        raise Problem(503, "draining", "Shutting down", "This instance is shutting down", headers={"Retry-After": "1"})
-    state.store.redis.ping()
-    return jsonify(status="ready", store=state.store_kind)

@@ -1,15 +1,13 @@
-"""The browser apps' pages, the OpenAPI document and the health check."""
+"""The browser apps' pages, the API reference and the OpenAPI document."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, jsonify, send_from_directory
+from flask import Blueprint, send_from_directory
 
 from .errors import Problem
-from .state import signaling
 from .validation import room_name
-from .version import __version__
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"
@@ -65,13 +63,3 @@ def docs():
 @bp.get("/openapi.yaml")
 def openapi():
     return send_from_directory(ROOT, "openapi.yaml", mimetype="application/yaml", max_age=0)
-
-
-@bp.get("/healthz")
-def healthz():
-    """200 when the store answers a PING, 503 (problem+json) otherwise."""
-    state = signaling()
-    state.store.redis.ping()
-    if state.draining.is_set():
-        raise Problem(503, "draining", "Shutting down", headers={"Retry-After": "1"})
-    return jsonify(status="ok", version=__version__, store=state.store_kind, waiting=state.hub.waiting)

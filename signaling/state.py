@@ -19,11 +19,11 @@ from redis.cluster import RedisCluster
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
-from .auth import Tokens
 from .config import Settings
 from .departures import Departures
 from .hub import ClusterNodes, Hub, Locator, SingleNode
 from .store import Store
+from .tokens import Tokens
 
 log = logging.getLogger(__name__)
 
