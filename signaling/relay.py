@@ -13,7 +13,8 @@ from typing import NamedTuple
 import redis
 
 from . import metrics
-from .store import FULL, OFFLINE, OVER_SHARE, Session, Store, envelope
+from .envelope import envelope
+from .store import FULL, OFFLINE, OVER_SHARE, Session, Store
 
 
 class Outgoing(NamedTuple):

@@ -38,6 +38,16 @@ class Signaling:
     departures: Departures
     draining: threading.Event = field(default_factory=threading.Event)
 
+    def drain(self) -> None:
+        """Stop waiting, for a shutdown: SSE streams end with ``retry:``, long-polls answer now, /readyz turns 503.
+
+        The one drain every server calls on SIGTERM (gunicorn.conf.py's
+        workers, main.py under the Functions Framework). Messages are never
+        at risk: they live in Redis, and clients resume from their cursor.
+        """
+        self.draining.set()
+        self.hub.wake_all()
+
 
 class SafeRetry(Retry):
     """Retries a command only when it provably never reached Redis.

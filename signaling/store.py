@@ -19,7 +19,6 @@ peer whose connection closed is ended sooner, by :meth:`Store.depart`.
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -30,8 +29,7 @@ from redis.exceptions import AskError, MovedError, NoScriptError
 from . import lua
 from .config import Settings
 from .directory import Directory, Page
-
-SERVER_EVENTS = frozenset({"peer-joined", "peer-left", "session-ended"})
+from .envelope import delivered, envelope
 
 
 class PeerTaken(Exception):
@@ -82,20 +80,6 @@ def next_id(stream_id: str) -> str:
     if int(seq or 0) < top:
         return f"{ms}-{int(seq or 0) + 1}"
     return f"{int(ms) + 1}-0" if int(ms) < top else stream_id
-
-
-def envelope(kind: str, data, sender: str, sender_name: str, room: str | None = None) -> str:
-    """Serialise an envelope without its ``id``/``ts``, which come from the stream id."""
-    body = {"type": kind, "data": data, "from": sender, "from_name": sender_name}
-    if room is not None:
-        body["room"] = room
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-
-
-def delivered(stream_id: str, stored: str) -> str:
-    """The envelope as JSON text, stamped with its id and timestamp (ms)."""
-    ts = stream_id.partition("-")[0]
-    return '{"id":"%s","ts":%s,%s' % (stream_id, ts, stored[1:])
 
 
 class Store:

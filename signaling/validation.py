@@ -9,8 +9,8 @@ import unicodedata
 from flask import Request
 
 from .directory import decode_cursor
+from .envelope import SERVER_EVENTS
 from .errors import Problem, bad_request
-from .store import SERVER_EVENTS
 
 PEER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 TYPE = re.compile(r"[A-Za-z][A-Za-z0-9._:-]{0,63}")
