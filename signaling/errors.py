@@ -19,7 +19,7 @@ from redis.exceptions import (
 )
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from . import metrics
 
@@ -37,7 +37,7 @@ class Problem(Exception):
         title: str,
         detail: str | None = None,
         headers: dict[str, str] | None = None,
-        **extra,
+        **extra: object,
     ) -> None:
         super().__init__(detail or title)
         self.status = status
@@ -59,8 +59,8 @@ def problem_response(problem: Problem) -> Response:
     return response
 
 
-def bad_request(detail: str, **extra) -> Problem:
-    return Problem(400, "invalid-request", "Invalid request", detail, **extra)
+def bad_request(detail: str, **extra: object) -> Problem:
+    return Problem(400, "invalid-request", "Invalid request", detail, None, **extra)
 
 
 _SLUGS = {
@@ -77,7 +77,7 @@ def _http_error(error: HTTPException) -> Response:
     slug = _SLUGS.get(error.code or 500, "http-error")
     detail = error.description if error.code != 404 else f"No such endpoint: {request.path}"
     problem = Problem(error.code or 500, slug, error.name, detail)
-    if error.code == 405 and error.valid_methods:
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
         problem.headers["Allow"] = ", ".join(error.valid_methods)
     return problem_response(problem)
 

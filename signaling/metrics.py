@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client import generate_latest as _generate_latest
 
@@ -47,7 +48,7 @@ REDIS_ERRORS = Counter("signaling_redis_errors_total", "Redis failures seen by r
 
 
 # counting points ------------------------------------------------------------
-def sent(results: dict) -> None:
+def sent(results: Mapping[str, list[str] | int]) -> None:
     """Count the mailbox entries a ``Store.deliver`` result accepted."""
     SENT.inc(sum(len(r) for r in results.values() if isinstance(r, list)))
 
@@ -68,10 +69,10 @@ def delivered(transport: str, entries: list[tuple[str, str]]) -> None:
         histogram.observe(max(0.0, (now_ms - stamped) / 1000))
 
 
-_transport_children: dict[str, tuple] = {}
+_transport_children: dict[str, tuple[Counter, Histogram]] = {}
 
 
-def _delivery_children(transport: str) -> tuple:
+def _delivery_children(transport: str) -> tuple[Counter, Histogram]:
     found = _transport_children.get(transport)
     if found is None:
         found = _transport_children[transport] = (DELIVERED.labels(transport), DELIVERY_DELAY.labels(transport))
@@ -109,10 +110,10 @@ def _start() -> None:
 
 # prometheus-client's .labels() validates and locks on every call; the label
 # sets are few (routes x methods x statuses), so each child is looked up once.
-_request_children: dict[tuple[str, str, int], tuple] = {}
+_request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
 
-def _children(endpoint: str, method: str, status: int) -> tuple:
+def _children(endpoint: str, method: str, status: int) -> tuple[Counter, Histogram]:
     key = (endpoint, method, status)
     found = _request_children.get(key)
     if found is None:
@@ -123,7 +124,7 @@ def _children(endpoint: str, method: str, status: int) -> tuple:
     return found
 
 
-def _count(response):
+def _count(response: Response) -> Response:
     rule = request.url_rule
     counter, latency = _children(rule.rule if rule is not None else "unmatched", request.method, response.status_code)
     counter.inc()
@@ -139,6 +140,6 @@ def generate_latest() -> bytes:
         from prometheus_client import multiprocess
 
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return _generate_latest(registry)
     return _generate_latest(REGISTRY)

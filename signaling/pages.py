@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, send_from_directory
+from flask import Blueprint, Response, send_from_directory
 
 from .errors import Problem
 from .validation import room_name
@@ -16,7 +16,7 @@ bp = Blueprint("pages", __name__)
 PAGES = {"/": "index.html", "/phone": "phone.html", "/manual": "manual.html", "/devices": "devices.html"}
 
 
-def _page(filename: str):
+def _page(filename: str) -> Response:
     return send_from_directory(STATIC, filename, max_age=0)
 
 
@@ -27,7 +27,7 @@ for _path, _file in PAGES.items():
 @bp.get("/room")
 @bp.get("/room/")
 @bp.get("/room/<path:room>")
-def room_page(room: str = ""):
+def room_page(room: str = "") -> Response:
     """The room app for any /room/... address.
 
     A name the API would refuse (empty, 'bad name!', a/b) still gets the room
@@ -53,7 +53,7 @@ DOCS_CSP = (
 
 
 @bp.get("/docs")
-def docs():
+def docs() -> Response:
     """The API reference (static/docs.html + vendored Swagger UI), under a CSP of its own."""
     response = _page("docs.html")
     response.headers["Content-Security-Policy"] = DOCS_CSP
@@ -61,5 +61,5 @@ def docs():
 
 
 @bp.get("/openapi.yaml")
-def openapi():
+def openapi() -> Response:
     return send_from_directory(ROOT, "openapi.yaml", mimetype="application/yaml", max_age=0)
