@@ -183,9 +183,14 @@ class RoomPage {
       const tile = this.grid.get(member.peer_id);
       if (!tile) return;
       if (state === 'connected') tile.setBadge(null);
+      else if (state === 'failed' || state === 'lost' || member.lost) tile.setBadge('room.connection_lost');
       else if (state === 'disconnected') tile.setBadge('room.reconnecting');
-      else if (state === 'failed') tile.setBadge('room.connection_lost');
       else if (state !== 'closed') tile.setBadge('room.connecting');
+    });
+    // A lost connection rebuilt from scratch: the same tile shows the new connection's media.
+    session.addEventListener('member-rebuilt', ({ detail: { member } }) => {
+      this.grid.get(member.peer_id)?.setStream(member.call.remoteStream);
+      this.showMember(member);
     });
     session.addEventListener('chat', ({ detail: { member, text, ts } }) => {
       this.chatReceived.push({ from: member.peer_id, name: member.name, text, ts });
