@@ -42,7 +42,9 @@ import json
 import os
 import signal
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -194,32 +196,43 @@ def command_delta(before: dict, after: dict, messages: int) -> dict:
     }
 
 
-def ping_pong_http(port: int, transport: str, round_trips: int, warmup: int) -> list[float]:
-    """One-way latencies (s) of ``round_trips`` pings and pongs between two peers."""
+def ping_pong_http(port: int, transport: str, round_trips: int, warmup: int, cpu=None) -> dict:
+    """One-way latencies of ``round_trips`` pings and pongs between two peers, checked for loss/order."""
     a, b = Client(port, f"ping-{transport}"), Client(port, f"pong-{transport}")
     inbox_a, inbox_b = Inbox(a, transport), Inbox(b, transport)
     samples: list[float] = []
     done = threading.Event()
+    wrong = [0, 0]  # pongs out of order / lost (timed out), pings seen twice
 
     def responder():
+        answered = -1
         while not done.is_set():
             try:
                 data, arrived = inbox_b.take(timeout=1)
             except TimeoutError:
                 continue
+            if data["i"] <= answered:
+                wrong[1] += 1  # a duplicate ping: do not answer it twice
+                continue
+            answered = data["i"]
             if data["i"] >= warmup:
                 samples.append(arrived - data["t"])
             b.send(a.id, {"i": data["i"], "t": time.perf_counter()})
 
     thread = threading.Thread(target=responder, daemon=True)
     thread.start()
+    cpu_before = cpu() if cpu else 0.0
     try:
         for i in range(warmup + round_trips):
             a.send(b.id, {"i": i, "t": time.perf_counter()})
             data, arrived = inbox_a.take(timeout=30)
-            assert data["i"] == i, (data, i)
+            if data["i"] != i:
+                wrong[0] += 1
             if i >= warmup:
                 samples.append(arrived - data["t"])
+        time.sleep(0.2)
+        cpu_used = (cpu() - cpu_before) if cpu else 0.0
+        extra = inbox_a.count()
     finally:
         done.set()
         thread.join(5)
@@ -227,30 +240,80 @@ def ping_pong_http(port: int, transport: str, round_trips: int, warmup: int) -> 
         inbox_b.close()
         for c in (a, b):
             c.close()
-    return samples
+    stats = percentiles(samples)
+    relayed = 2 * (warmup + round_trips)
+    stats.update(
+        lost=0,  # a lost message would have stopped the game (TimeoutError)
+        duplicated=wrong[1] + extra,
+        out_of_order=wrong[0],
+        cpu_ms_per_message=1000 * cpu_used / relayed,
+    )
+    return stats
 
 
-def blast_http(port: int, transport: str, seconds: float, batch: int) -> tuple[int, float]:
-    """(messages delivered, messages/s) with one sender posting ``batch`` per request."""
+def integrity(items: list, senders: int) -> dict:
+    """Lost, duplicated and out-of-order counts of {"s": sender, "n": seq} items against what was sent."""
+    seen: set = set()
+    last = [-1] * senders
+    duplicated = out_of_order = 0
+    for data, _ in items:
+        key = (data["s"], data["n"])
+        if key in seen:
+            duplicated += 1
+            continue
+        seen.add(key)
+        if data["n"] < last[data["s"]]:
+            out_of_order += 1
+        last[data["s"]] = data["n"]
+    return {"unique": len(seen), "duplicated": duplicated, "out_of_order": out_of_order}
+
+
+def blast_http(port: int, transport: str, seconds: float, batch: int, in_flight: int = 1, cpu=None) -> dict:
+    """One reader; ``in_flight`` sender connections each posting ``batch`` messages per request for ``seconds``."""
     a, b = Client(port, f"blast-{transport}"), Client(port, f"sink-{transport}")
+    senders = [a] + [a.clone() for _ in range(in_flight - 1)]
     inbox = Inbox(b, transport)
-    sent = 0
+    counts = [0] * in_flight
     start = time.perf_counter()
     end = start + seconds
-    try:
+    cpu_before = cpu() if cpu else 0.0
+
+    def run(k: int) -> None:
+        client, n = senders[k], 0
         while time.perf_counter() < end:
             if batch == 1:
-                a.send(b.id, sent)
-                sent += 1
+                client.send(b.id, {"s": k, "n": n})
+                n += 1
             else:
-                sent += a.send_batch(b.id, list(range(sent, sent + batch)))
-        last = inbox.wait_count(sent, timeout=60)
-        if last is None:
-            raise RuntimeError(f"only {inbox.count()} of {sent} messages arrived over {transport}")
-        return sent, sent / (last - start)
+                n += client.send_batch(b.id, [{"s": k, "n": i} for i in range(n, n + batch)])
+        counts[k] = n
+
+    threads = [threading.Thread(target=run, args=(k,), daemon=True) for k in range(in_flight)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(seconds + 60)
+        sent = sum(counts)
+        last = inbox.wait_count(sent, timeout=30)
+        time.sleep(0.2)  # let duplicates, if any, arrive before counting
+        cpu_used = (cpu() - cpu_before) if cpu else 0.0
+        with inbox.cond:
+            items = list(inbox.items)
+        checks = integrity(items, in_flight)
+        finished = last if last is not None else items[-1][1] if items else time.perf_counter()
+        return {
+            "sent": sent,
+            "per_second": checks["unique"] / (finished - start),
+            "lost": sent - checks["unique"],
+            "duplicated": checks["duplicated"],
+            "out_of_order": checks["out_of_order"],
+            "cpu_ms_per_message": 1000 * cpu_used / max(checks["unique"], 1),
+        }
     finally:
         inbox.close()
-        a.close()
+        for c in senders:
+            c.close()
         b.close()
 
 
@@ -372,13 +435,104 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f} ms"
 
 
+class Server:
+    """One ``gunicorn main:app`` under test, with its workers' CPU time from /proc."""
+
+    def __init__(self, redis_url: str, workers: int | None, tree: Path | None = None, hiredis: bool = True):
+        env = {
+            "REDIS_URL": redis_url,
+            "SECRET_KEY": SECRET,
+            "KEY_PREFIX": "bench:",
+            "REDIS_MAX_CONNECTIONS": "8",
+            "SEND_RATE": "1000000",
+            "SEND_BURST": "1000000",
+            "MAILBOX_MAXLEN": "1000000",
+            "WEB_CONCURRENCY": str(workers) if workers else None,  # None: gunicorn.conf.py's default
+        }
+        if not hiredis:
+            env["PYTHONPATH"] = str(_no_hiredis())
+        command = None
+        if tree is not None:
+            gunicorn = str(Path(sys.executable).parent / "gunicorn")
+            command = [gunicorn, "-c", str(tree / "gunicorn.conf.py"), "--chdir", str(tree), "main:app"]
+        self.app = AppServer(env, command=command)
+        self.port = self.app.port
+        wait_for_workers = time.monotonic() + 20
+        while True:
+            self.workers = [
+                int(p)
+                for p in subprocess.run(
+                    ["pgrep", "-P", str(self.app.process.pid)], capture_output=True, text=True
+                ).stdout.split()
+            ]
+            if len(self.workers) >= (workers or 1) or time.monotonic() > wait_for_workers:
+                break
+            time.sleep(0.2)
+
+    def cpu(self) -> float:
+        """CPU seconds (user + system) the workers have used so far."""
+        total = 0
+        for pid in self.workers:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        self.app.stop()
+
+
+def _no_hiredis() -> Path:
+    """A PYTHONPATH entry whose ``hiredis`` fails to import, so redis-py uses its Python parser."""
+    folder = Path(tempfile.mkdtemp(prefix="no-hiredis-")) / "hiredis"
+    folder.mkdir()
+    (folder / "__init__.py").write_text("raise ImportError('hiredis disabled for the before column')\n")
+    return folder.parent
+
+
+def checkout(ref: str) -> Path:
+    """The repository at ``ref`` in a temporary directory (git archive: no worktree, no index change)."""
+    target = Path(tempfile.mkdtemp(prefix="relay-before-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
+def run_server(server: Server, label: str, args, full: bool) -> dict:
+    """Latency (ping-pong) and throughput phases against one server; prints a line per phase."""
+    out: dict = {"latency": {}, "throughput": {}}
+    if full:
+        for transport in ("sse", "longpoll"):
+            stats = ping_pong_http(server.port, transport, args.round_trips, args.warmup, server.cpu)
+            out["latency"][transport] = stats
+            print(
+                f"  {label:<28} ping-pong {transport:<8} p50 {ms(stats['p50'])}  p99 {ms(stats['p99'])}  "
+                f"CPU {stats['cpu_ms_per_message']:.3f} ms/msg  {_faults(stats)}"
+            )
+    shapes = [(1, 1), (1, 16), (args.batch, 1), (args.batch, 16)] if full else [(1, 16), (args.batch, 16)]
+    for transport in ("sse", "longpoll") if full else ("sse",):
+        for batch, in_flight in shapes:
+            name = f"{transport}, {batch} msg/POST, {in_flight} in flight"
+            stats = blast_http(server.port, transport, args.seconds, batch, in_flight, server.cpu)
+            out["throughput"][name] = stats
+            print(
+                f"  {label:<28} {name:<34} {stats['per_second']:>8,.0f} msg/s  "
+                f"CPU {stats['cpu_ms_per_message']:.3f} ms/msg  {_faults(stats)}"
+            )
+    return out
+
+
+def _faults(stats: dict) -> str:
+    return f"lost {stats['lost']} dup {stats['duplicated']} out-of-order {stats['out_of_order']}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--round-trips", type=int, default=1000)
+    parser.add_argument("--round-trips", type=int, default=500)
     parser.add_argument("--warmup", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=4.0, help="length of each throughput blast")
-    parser.add_argument("--batch", type=int, default=50, help="messages per POST in the batch blast")
-    parser.add_argument("--limit", type=int, default=150, help="watchdog: give up after this many seconds")
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of each throughput blast")
+    parser.add_argument("--batch", type=int, default=50, help="messages per POST in the batch blasts")
+    parser.add_argument("--before", help="also measure the server at this git ref (e.g. main~5), Python parser")
+    parser.add_argument("--limit", type=int, default=600, help="watchdog: give up after this many seconds")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
 
@@ -388,98 +542,75 @@ def main() -> int:
     signal.signal(signal.SIGALRM, watchdog)
     signal.alarm(args.limit)
     started = time.monotonic()
-    results: dict = {"config": vars(args)}
+    results: dict = {"config": vars(args), "cores": os.cpu_count()}
     redis_server = RedisServer()
-    app = None
     try:
-        app = AppServer(
-            {
-                "REDIS_URL": redis_server.url,
-                "SECRET_KEY": SECRET,
-                "KEY_PREFIX": "bench:",
-                "REDIS_MAX_CONNECTIONS": "8",
-                "SEND_RATE": "1000000",
-                "SEND_BURST": "1000000",
-                "MAILBOX_MAXLEN": "1000000",
-                "WEB_CONCURRENCY": "1",
-            }
-        )
         r = redis_server.client()
-        print(f"relay benchmark: redis-server {r.info('server')['redis_version']} and gunicorn (1 gevent worker)")
-        print(f"on 127.0.0.1, {os.cpu_count()} CPUs; {args.round_trips} round trips, {args.seconds:g} s blasts\n")
-
-        print("one-way latency (ping-pong, both directions; p50 / p90 / p99 / max)")
-        latency = {}
-        for name, run in (
-            (
-                "raw redis XADD+XREAD BLOCK",
-                lambda: ping_pong_redis(redis_server.url, "stream", args.round_trips, args.warmup),
-            ),
-            (
-                "raw redis PUBLISH/SUBSCRIBE",
-                lambda: ping_pong_redis(redis_server.url, "pubsub", args.round_trips, args.warmup),
-            ),
-            ("HTTP SSE", lambda: ping_pong_http(app.port, "sse", args.round_trips, args.warmup)),
-            ("HTTP long-poll", lambda: ping_pong_http(app.port, "longpoll", args.round_trips, args.warmup)),
-        ):
-            before = commandstats(r)
-            samples = run()
-            stats = percentiles(samples)
-            if name.startswith("HTTP"):
-                relayed = 2 * (args.warmup + args.round_trips)  # pings and pongs, warm-up included
-                stats["redis"] = command_delta(before, commandstats(r), relayed)
-            latency[name] = stats
-            print(f"  {name:<30} {ms(stats['p50'])} / {ms(stats['p90'])} / {ms(stats['p99'])} / {ms(stats['max'])}")
-        results["latency"] = latency
-        raw = latency["raw redis XADD+XREAD BLOCK"]["p50"]
-        raw_pubsub = latency["raw redis PUBLISH/SUBSCRIBE"]["p50"]
-        for name in ("HTTP SSE", "HTTP long-poll"):
-            p50 = latency[name]["p50"]
-            print(
-                f"  {name}: overhead vs raw Redis = {p50 / raw:.1f}x (XADD+XREAD BLOCK), "
-                f"{p50 / raw_pubsub:.1f}x (PUBLISH/SUBSCRIBE), p50"
-            )
-
-        print(f"\nsustained throughput (one sender, {args.seconds:g} s)")
-        throughput = {}
-        sent, rate = blast_redis(redis_server.url, args.seconds)
-        throughput["raw redis XADD -> XREAD BLOCK"] = {"messages": sent, "per_second": rate}
-        print(f"  {'raw redis XADD -> XREAD BLOCK':<36} {rate:>9,.0f} msg/s  ({sent:,} messages)")
-        for transport in ("sse", "longpoll"):
-            for batch in (1, args.batch):
-                name = f"HTTP {transport}, {batch} msg/POST"
+        print(f"relay benchmark: redis-server {r.info('server')['redis_version']}, gunicorn gevent, 127.0.0.1, ")
+        print(f"{os.cpu_count()} CPUs; {args.round_trips} round trips, {args.seconds:g} s blasts\n")
+        results["floor"] = floor = raw_floor(redis_server.url, args)
+        runs = [("after, 1 worker", 1, None, True, True)]
+        runs.append((f"after, default ({os.cpu_count()} workers)", None, None, True, False))
+        if args.before:
+            runs.append((f"before ({args.before}), 1 worker", 1, checkout(args.before), False, True))
+        print("\nthe server (one-way latency is ping-pong, both directions; CPU is the workers' /proc time)")
+        for label, workers, tree, hiredis, full in runs:
+            server = Server(redis_server.url, workers, tree, hiredis)
+            try:
                 before = commandstats(r)
-                sent, rate = blast_http(app.port, transport, args.seconds, batch)
-                redis_cost = command_delta(before, commandstats(r), sent)
-                throughput[name] = {"messages": sent, "per_second": rate, "redis": redis_cost}
-                print(
-                    f"  {name:<36} {rate:>9,.0f} msg/s  ({sent:,} messages; "
-                    f"{redis_cost['commands_per_message']:.2f} Redis commands/msg, "
-                    f"{redis_cost['script_calls_per_message']:.2f} script calls/msg)"
-                )
-        results["throughput"] = throughput
-        single = throughput["HTTP sse, 1 msg/POST"]["per_second"]
-        print(
-            f"  HTTP SSE singles: overhead vs raw Redis = {throughput['raw redis XADD -> XREAD BLOCK']['per_second'] / single:.1f}x"
-        )
-
-        print("\nRedis commands per relayed message (INFO commandstats deltas; includes commands inside Lua scripts)")
-        for name, stats in [(k, v["redis"]) for k, v in latency.items() if "redis" in v] + [
-            (k, v["redis"]) for k, v in throughput.items() if "redis" in v
-        ]:
-            label = f"ping-pong {name}" if name in latency else name
-            print(f"  {label:<36} {stats['commands_per_message']:5.2f}  {stats['breakdown_per_message']}")
-
+                results[label] = run_server(server, label, args, full)
+                results[label]["redis_commands"] = command_delta(before, commandstats(r), 1)["breakdown_per_message"]
+            finally:
+                server.stop()
+        summary(results, floor, runs)
         results["elapsed_s"] = time.monotonic() - started
         print(f"\ndone in {results['elapsed_s']:.0f} s")
         if args.json:
-            Path(args.json).write_text(json.dumps(results, indent=2))
+            Path(args.json).write_text(json.dumps(results, indent=2, default=str))
         return 0
     finally:
         signal.alarm(0)
-        if app is not None:
-            app.stop()
         redis_server.stop()
+
+
+def raw_floor(url: str, args) -> dict:
+    """Raw Redis between two redis-py clients, no HTTP: the floor, measured in this run."""
+    print("raw Redis floor (no HTTP)")
+    floor = {}
+    for mode, name in (("stream", "XADD+XREAD BLOCK"), ("pubsub", "PUBLISH/SUBSCRIBE")):
+        stats = percentiles(ping_pong_redis(url, mode, args.round_trips, args.warmup))
+        floor[name] = stats
+        print(f"  ping-pong {name:<22} p50 {ms(stats['p50'])}  p99 {ms(stats['p99'])}")
+    sent, rate = blast_redis(url, args.seconds)
+    floor["blast"] = {"messages": sent, "per_second": rate}
+    print(f"  XADD -> XREAD BLOCK blast, 1 in flight   {rate:>8,.0f} msg/s")
+    return floor
+
+
+def summary(results: dict, floor: dict, runs) -> None:
+    raw = floor["XADD+XREAD BLOCK"]["p50"]
+    print("\nsummary (ratios within this run)")
+    for label, *_ in runs:
+        res = results[label]
+        if res["latency"]:
+            sse, lp = res["latency"]["sse"], res["latency"]["longpoll"]
+            print(
+                f"  {label}: SSE p50 = {sse['p50'] / raw:.1f}x raw XADD+XREAD ping-pong; "
+                f"long-poll p50 = {lp['p50'] / sse['p50']:.2f}x SSE's"
+            )
+    one, default = results[runs[0][0]]["throughput"], results[runs[1][0]]["throughput"]
+    key = "sse, 1 msg/POST, 16 in flight"
+    print(
+        f"  default workers / 1 worker, SSE singles 16 in flight: {default[key]['per_second'] / one[key]['per_second']:.2f}x"
+    )
+    if len(runs) > 2:
+        before = results[runs[2][0]]
+        for name in ("sse, 1 msg/POST, 16 in flight", "sse, 1 msg/POST, 1 in flight"):
+            ratio = one[name]["cpu_ms_per_message"] / max(before["throughput"][name]["cpu_ms_per_message"], 1e-9)
+            speed = one[name]["per_second"] / before["throughput"][name]["per_second"]
+            print(f"  after / before, {name}: {speed:.2f}x msg/s, {ratio:.2f}x CPU per message")
+        ratio = results[runs[0][0]]["latency"]["sse"]["p50"] / before["latency"]["sse"]["p50"]
+        print(f"  after / before, SSE ping-pong p50: {ratio:.2f}x")
 
 
 if __name__ == "__main__":

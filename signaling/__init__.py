@@ -8,8 +8,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import api, config, delivery, errors, logs, metrics, pages, state
 from .config import Settings
+from .version import __version__
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "__version__"]
 
 
 def create_app(
@@ -19,7 +20,7 @@ def create_app(
 ) -> Flask:
     """Build the WSGI app; settings default to the environment (see :mod:`signaling.config`)."""
     settings = settings or config.load()
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     app = Flask(__name__, static_folder=str(pages.STATIC), static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False

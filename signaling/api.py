@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+import redis
 from flask import Blueprint, Response, jsonify, request
 
 from . import metrics
@@ -10,7 +13,7 @@ from .auth import bearer_token, unauthorized
 from .errors import Problem
 from .ice import ice_servers
 from .state import signaling
-from .store import FULL, OFFLINE, PeerTaken, RoomFull, Session, envelope
+from .store import FULL, OFFLINE, OVER_SHARE, PeerTaken, RoomFull, Session, envelope
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
 
@@ -87,8 +90,21 @@ def leave():
 
 @bp.post("/sessions/me/heartbeat")
 def heartbeat():
-    authenticate()
-    s = signaling().settings
+    """Keep the session alive; ``{"ack": id}`` also drops the mail up to ``id``.
+
+    An SSE reader acknowledges this way while it streams, so a reader that
+    keeps up never leaves a full mailbox behind for senders to hit.
+    """
+    ack = "0"
+    if request.content_length or request.mimetype:
+        value = v.json_object(request).get("ack")
+        if value is not None and not isinstance(value, str):
+            raise v.bad_request("'ack' must be a message id or null", field="ack")
+        ack = v.cursor(value, field="ack")
+    session = authenticate()
+    state = signaling()
+    state.store.acknowledge(session.peer_id, ack)
+    s = state.settings
     return jsonify(heartbeat_interval=s.heartbeat_interval, presence_ttl=s.presence_ttl)
 
 
@@ -156,10 +172,23 @@ def room_info(room: str):
 
 
 # sending ------------------------------------------------------------------
-def _parse_message(item) -> tuple[str | None, str | None, str, object]:
+class Outgoing(NamedTuple):
+    """One parsed message of a send: its target, type, data and client id ('' = none)."""
+
+    to: str | None
+    room: str | None
+    kind: str
+    data: object
+    cid: str
+
+
+def _parse_message(item) -> Outgoing:
     if not isinstance(item, dict):
         raise v.bad_request("Each message must be a JSON object")
     to, room = item.get("to"), item.get("room")
+    for key in ("to", "room"):
+        if key in item and item[key] is None:
+            raise v.bad_request(f"'{key}' must be a string when present", field=key)
     if to is None and room is None:
         raise v.bad_request("A message needs 'to' (a peer id) or 'room'")
     if to is not None:
@@ -168,7 +197,7 @@ def _parse_message(item) -> tuple[str | None, str | None, str, object]:
         v.room_name(room)
     if "data" not in item:
         raise v.bad_request("A message needs 'data' (any JSON value, null allowed)", field="data")
-    return to, room, v.message_type(item.get("type")), item["data"]
+    return Outgoing(to, room, v.message_type(item.get("type")), item["data"], v.client_id(item.get("cid")))
 
 
 @bp.post("/messages")
@@ -186,55 +215,88 @@ def send():
         raise Problem(
             429, "rate-limited", "Too many messages", "Slow down and retry", headers={"Retry-After": str(seconds)}
         )
-    me = session.peer_id
+    rooms = _room_recipients(state, session.peer_id, parsed)
+    batches: dict[str, list[tuple[str, str]]] = {}
+    targets: list[list[tuple[str, int]]] = []  # per message: (recipient, index in its batch)
+    for message in parsed:
+        stored = envelope(message.kind, message.data, session.peer_id, session.name, message.room)
+        recipients = [message.to] if message.to is not None else rooms[message.room]
+        slots = []
+        for peer in recipients:
+            batches.setdefault(peer, []).append((message.cid, stored))
+            slots.append((peer, len(batches[peer]) - 1))
+        targets.append(slots)
+
+    results = _deliver(state, batches, session.peer_id)
+    metrics.sent(results)
+    ids = [_ids_of(slots, results) for slots in targets]
+    _refuse_undelivered(parsed, results, ids)
+    if batch:
+        return jsonify(ids=[i["id"] for i in ids], recipients=[i["recipients"] for i in ids]), 202
+    return jsonify(ids[0]), 202
+
+
+def _room_recipients(state, me: str, parsed: list[Outgoing]) -> dict[str, list[str]]:
     rooms: dict[str, list[str]] = {}
-    for _, room, _, _ in parsed:
+    for message in parsed:
+        room = message.room
         if room is not None and room not in rooms:
             members = [p for p, _ in state.store.room_members(room)]
             if me not in members:
                 raise Problem(403, "not-a-member", "Not a room member", f"Join room '{room}' before sending to it")
             rooms[room] = [p for p in members if p != me]
+    return rooms
 
-    batches: dict[str, list[str]] = {}
-    targets: list[list[tuple[str, int]]] = []  # per message: (recipient, index in its batch)
-    for to, room, kind, data in parsed:
-        stored = envelope(kind, data, me, session.name, room)
-        recipients = [to] if to is not None else rooms[room]
-        slots = []
-        for peer in recipients:
-            batches.setdefault(peer, []).append(stored)
-            slots.append((peer, len(batches[peer]) - 1))
-        targets.append(slots)
 
-    results = state.store.deliver(batches)
-    metrics.sent(results)
-    direct = {to for to, _, _, _ in parsed if to is not None}
-    offline = sorted(p for p in direct if results.get(p) == OFFLINE)
-    full = sorted(p for p in direct if results.get(p) == FULL)
-    ids = [_ids_of(slots, results) for slots in targets]
-    accepted = [i["id"] for i in ids]
-    if offline:
+def _deliver(state, batches: dict, sender: str) -> dict:
+    """Run the SEND scripts; a lost reply is a 503 that says the outcome is unknown.
+
+    The script may have run before the connection broke or timed out, so the
+    sender cannot be told "nothing was stored". Messages with a ``cid`` are
+    safe to resend as they are (stored once); without one a resend may duplicate.
+    """
+    try:
+        return state.store.deliver(batches, sender)
+    except (redis.TimeoutError, redis.ConnectionError) as error:
+        metrics.redis_error(error)
         raise Problem(
-            404,
-            "peer-offline",
-            "Recipient offline",
-            "No live session for: " + ", ".join(offline),
-            offline=offline,
-            ids=accepted,
-        )
-    if full:
-        raise Problem(
-            429,
-            "mailbox-full",
-            "Recipient mailbox full",
-            "The recipient is not reading its messages",
+            503,
+            "store-unavailable",
+            "Message store unavailable",
+            "The message store did not answer; the messages may or may not have been stored. "
+            "Resend with the same 'cid' values: each is stored at most once.",
             headers={"Retry-After": "2"},
-            full=full,
-            ids=accepted,
-        )
-    if batch:
-        return jsonify(ids=[i["id"] for i in ids], recipients=[i["recipients"] for i in ids]), 202
-    return jsonify(ids[0]), 202
+            outcome="unknown",
+        ) from None
+
+
+def _refuse_undelivered(parsed: list[Outgoing], results: dict, ids: list[dict]) -> None:
+    """404 if a direct recipient is offline, 429 if one is full; the body names both kinds.
+
+    ``ids`` then lists, per message, its id when every direct recipient took
+    it, else null: those messages were not accepted and may be resent.
+    """
+    direct = {m.to for m in parsed if m.to is not None}
+    offline = sorted(p for p in direct if results.get(p) == OFFLINE)
+    full = sorted(p for p in direct if results.get(p) in (FULL, OVER_SHARE))
+    if not offline and not full:
+        return
+    refused = set(offline) | set(full)
+    accepted = [None if m.to in refused else i["id"] for m, i in zip(parsed, ids, strict=True)]
+    extra = {"offline": offline, "full": full, "ids": accepted}
+    if offline:
+        raise Problem(404, "peer-offline", "Recipient offline", "No live session for: " + ", ".join(offline), **extra)
+    share = any(results.get(p) == OVER_SHARE for p in full)
+    raise Problem(
+        429,
+        "mailbox-full",
+        "Recipient mailbox full",
+        "You hold your share of the recipient's unread messages; retry shortly"
+        if share
+        else "The recipient is not reading its messages",
+        headers={"Retry-After": "2"},
+        **extra,
+    )
 
 
 def _ids_of(slots: list[tuple[str, int]], results: dict) -> dict:

@@ -23,6 +23,9 @@ class Settings:
     redis_url: str | None = None
     redis_max_connections: int = 8
     redis_ssl_cert_reqs: str = "none"
+    redis_cluster: bool | None = None  # None: detect (INFO cluster)
+    redis_wait_replicas: int = 0
+    redis_wait_timeout_ms: int = 100
     secret_key: str = ""
     key_prefix: str = "sig:"
 
@@ -33,9 +36,19 @@ class Settings:
     sse_retry_ms: int = 2000
     longpoll_max_wait: float = 25.0
     hub_recheck_interval: float = 30.0
+    stream_limit: int = 12000
     departure_grace: float = 5.0
 
     mailbox_maxlen: int = 1000
+    # One sender may hold at most this many unread messages in a mailbox, so
+    # another sender (a friend's call offer) still gets in; 0 = half the mailbox.
+    mailbox_sender_share: int = 0
+    # A resend with the same client message id within this window is stored once.
+    dedup_window: float = 300.0
+    # An SSE write that cannot finish in this long ends the stream; a stream
+    # reads at most this many bytes of mail at a time (what a stalled reader pins).
+    sse_write_timeout: float = 10.0
+    sse_buffer_bytes: int = 262144
     max_body_bytes: int = 65536
     max_batch: int = 100
     send_rate: float = 40.0
@@ -52,6 +65,8 @@ class Settings:
     turn_ttl: int = 86400
 
     log_level: str = "INFO"
+    log_format: str = "text"
+    platform: str | None = None
 
     @property
     def embedded(self) -> bool:
@@ -72,6 +87,11 @@ def _number(env: Mapping[str, str], name: str, default: float, kind=float, minim
     return value
 
 
+def whole_number(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    """An integer setting (``ConfigError`` if malformed or below ``minimum``); gunicorn.conf.py uses it too."""
+    return _number(env, name, default, int, minimum)
+
+
 def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
     raw = env.get(name)
     if raw is None:
@@ -82,6 +102,47 @@ def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[
 def _on_app_engine_standard(env: Mapping[str, str]) -> bool:
     """App Engine standard buffers responses, so SSE cannot stream there."""
     return bool(env.get("GAE_ENV") == "standard" or env.get("GAE_APPLICATION"))
+
+
+# (variables that must all be set, platform), checked in this order. Cloud Functions
+# sets K_SERVICE like Cloud Run plus FUNCTION_TARGET; FUNCTION_TARGET alone is the
+# Functions Framework on a developer's machine (it sets that variable itself).
+PLATFORM_VARIABLES = (
+    (("GAE_ENV",), "App Engine"),
+    (("GAE_APPLICATION",), "App Engine"),
+    (("FUNCTION_TARGET", "K_SERVICE"), "Cloud Functions"),
+    (("K_SERVICE",), "Cloud Run"),
+    (("DYNO",), "Heroku"),
+)
+
+
+def platform(env: Mapping[str, str]) -> str | None:
+    """The hosting platform these variables betray, or None on a developer's machine."""
+    return next((name for names, name in PLATFORM_VARIABLES if all(env.get(n) for n in names)), None)
+
+
+def _check_production(where: str, redis_url: str | None, secret_key: str) -> None:
+    """On a platform, instances come and go: the embedded store and a made-up secret would split state.
+
+    Each instance (and each worker) would keep its own mailboxes, and tokens
+    signed by one would be refused by the next: 401 loops for every client.
+    """
+    if not redis_url:
+        raise ConfigError(
+            f"running on {where} needs REDIS_URL (the embedded store lives in one process and would "
+            "give every instance its own mailboxes); see docs/DEPLOY.md"
+        )
+    if len(secret_key) < 16:
+        raise ConfigError(f"running on {where} needs SECRET_KEY (16+ characters, the same on every instance)")
+
+
+def _log_format(env: Mapping[str, str], where: str | None) -> str:
+    raw = env.get("LOG_FORMAT", "").strip().lower()
+    if not raw:
+        return "json" if where else "text"
+    if raw not in ("text", "json"):
+        raise ConfigError(f"LOG_FORMAT={raw!r} must be text or json")
+    return raw
 
 
 def _behind_platform_proxy(env: Mapping[str, str]) -> bool:
@@ -106,6 +167,9 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     if redis_url:
         _check_redis_url(redis_url)
     secret_key = env.get("SECRET_KEY", "")
+    where = platform(env)
+    if where:
+        _check_production(where, redis_url, secret_key)
     if redis_url and len(secret_key) < 16:
         raise ConfigError(
             "SECRET_KEY must be set (16+ characters) when REDIS_URL is used; "
@@ -141,14 +205,24 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     if max_batch > min(send_burst, mailbox_maxlen):
         # Such a batch is refused every time (429), and its sender retries forever.
         raise ConfigError("MAX_BATCH must not exceed SEND_BURST or MAILBOX_MAXLEN")
+    sender_share = _number(env, "MAILBOX_SENDER_SHARE", 0, int, 0) or max(max_batch, mailbox_maxlen // 2)
+    if not max_batch <= sender_share <= mailbox_maxlen:
+        raise ConfigError("MAILBOX_SENDER_SHARE must be between MAX_BATCH and MAILBOX_MAXLEN")
 
     turn_urls = _list(env, "TURN_URLS", ())
     turn_secret = env.get("TURN_SECRET", "")
     if turn_urls and not turn_secret:
         raise ConfigError("TURN_URLS is set but TURN_SECRET is empty")
 
+    cluster = env.get("REDIS_CLUSTER", "").strip().lower()
+    if cluster not in ("", "0", "1", "true", "false", "auto"):
+        raise ConfigError("REDIS_CLUSTER must be 1, 0 or auto")
+
     return Settings(
         redis_url=redis_url,
+        redis_cluster=None if cluster in ("", "auto") else cluster in ("1", "true"),
+        redis_wait_replicas=_number(env, "REDIS_WAIT_REPLICAS", 0, int, 0),
+        redis_wait_timeout_ms=_number(env, "REDIS_WAIT_TIMEOUT_MS", 100, int, 1),
         redis_max_connections=_number(env, "REDIS_MAX_CONNECTIONS", 8, int, 2),
         redis_ssl_cert_reqs=cert_reqs,
         secret_key=secret_key,
@@ -160,8 +234,13 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         sse_retry_ms=_number(env, "SSE_RETRY_MS", 2000, int, 100),
         longpoll_max_wait=longpoll_max_wait,
         hub_recheck_interval=_number(env, "HUB_RECHECK_INTERVAL", 30.0, minimum=0.05),
+        stream_limit=_number(env, "STREAM_LIMIT", 12000, int, 1),
         departure_grace=_number(env, "DEPARTURE_GRACE", 5.0, minimum=0.1),
         mailbox_maxlen=mailbox_maxlen,
+        mailbox_sender_share=sender_share,
+        dedup_window=_number(env, "DEDUP_WINDOW", 300.0, minimum=1),
+        sse_write_timeout=_number(env, "SSE_WRITE_TIMEOUT", 10.0, minimum=0.1),
+        sse_buffer_bytes=_number(env, "SSE_BUFFER_BYTES", 262144, int, 1024),
         max_body_bytes=_number(env, "MAX_BODY_BYTES", 65536, int, 1024),
         max_batch=max_batch,
         send_rate=_number(env, "SEND_RATE", 40.0, minimum=0.1),
@@ -176,4 +255,6 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         turn_secret=turn_secret,
         turn_ttl=_number(env, "TURN_TTL", 86400, int, 60),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        log_format=_log_format(env, where),
+        platform=where,
     )

@@ -12,19 +12,57 @@ import json
 import logging
 import time
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from redis.exceptions import RedisError
 
 from . import disconnect, metrics
 from . import validation as v
 from .api import authenticate
 from .auth import unauthorized
+from .errors import Problem
 from .state import Signaling, signaling
-from .store import Mail
+from .store import Mail, Session
 
 bp = Blueprint("delivery", __name__, url_prefix="/v1")
 log = logging.getLogger(__name__)
 READ_COUNT = 100
+BUSY_RETRY_AFTER = 5  # seconds a refused stream is told to wait (the client adds jitter)
+
+
+class Slots:
+    """How many SSE streams and long-polls this process holds; the rest are refused at once.
+
+    A refused client gets 503 + Retry-After instead of sitting in the accept
+    queue until it times out, and the worker keeps connections free for short
+    requests (register, send, heartbeat), which are never counted here.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def take(self) -> None:
+        if self.used >= self.limit:
+            raise Problem(
+                503,
+                "too-many-streams",
+                "Too many waiting clients",
+                "This instance holds as many streams as it can; retry after the given delay",
+                headers={"Retry-After": str(BUSY_RETRY_AFTER)},
+            )
+        self.used += 1
+
+    def give(self) -> None:
+        self.used -= 1
+
+
+@bp.record_once
+def _make_slots(setup) -> None:
+    setup.app.extensions["signaling.slots"] = Slots(setup.app.extensions["signaling"].settings.stream_limit)
+
+
+def _slots() -> Slots:
+    return current_app.extensions["signaling.slots"]
 
 
 @bp.get("/messages")
@@ -33,18 +71,18 @@ def poll():
     cursor = v.cursor(request.args.get("cursor"))
     state = signaling()
     wait = v.bounded_number(request.args.get("wait"), "wait", 0.0, state.settings.longpoll_max_wait)
-    session = authenticate()
-    if wait > 0:
-        started = time.monotonic()
-        mail = _wait_for_mail(state, session.peer_id, session.sid, cursor, wait)
-        if mail.alive:
-            # The next poll is due by this one's start + wait + the grace
-            # (right after this answer, for a poll that waited it all out).
-            grace = state.settings.departure_grace
-            delay = max(grace, started + wait + grace - time.monotonic())
-            state.departures.schedule(delay, session.peer_id, session.sid, mail.activity, mail.connection)
-    else:
-        mail = state.store.read(session.peer_id, session.sid, cursor, READ_COUNT)
+    slots = _slots() if wait > 0 else None
+    if slots is not None:
+        slots.take()
+    try:
+        session = authenticate()
+        if wait > 0:
+            mail = _long_poll(state, session, cursor, wait)
+        else:
+            mail = state.store.read(session.peer_id, session.sid, cursor, READ_COUNT)
+    finally:
+        if slots is not None:
+            slots.give()
     if not mail.alive:
         raise unauthorized("The session has ended; register again")
     entries = mail.entries
@@ -52,6 +90,18 @@ def poll():
     last = entries[-1][0] if entries else cursor
     body = '{"messages":[%s],"cursor":%s}' % (",".join(e for _, e in entries), json.dumps(last))
     return Response(body, mimetype="application/json", headers={"Cache-Control": "no-store"})
+
+
+def _long_poll(state: Signaling, session: Session, cursor: str, wait: float) -> Mail:
+    started = time.monotonic()
+    mail = _wait_for_mail(state, session.peer_id, session.sid, cursor, wait)
+    if mail.alive:
+        # The next poll is due by this one's start + wait + the grace
+        # (right after this answer, for a poll that waited it all out).
+        grace = state.settings.departure_grace
+        delay = max(grace, started + wait + grace - time.monotonic())
+        state.departures.schedule(delay, session.peer_id, session.sid, mail.activity, mail.connection)
+    return mail
 
 
 def _wait_for_mail(state: Signaling, peer: str, sid: str, cursor: str, wait: float) -> Mail:
@@ -81,11 +131,67 @@ def events():
     """The caller's mailbox as an event stream; ``Last-Event-ID`` resumes exactly."""
     resume = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
     cursor = v.cursor(resume)
-    session = authenticate()
-    state = signaling()
-    stream = _stream(state, session.peer_id, session.sid, cursor, request.environ)
-    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return Response(stream, mimetype="text/event-stream", headers=headers)
+    slots = _slots()
+    slots.take()
+    try:
+        session = authenticate()
+        state = signaling()
+        stream = _stream(state, session.peer_id, session.sid, cursor, request.environ)
+        stream = _bounded(stream, request.environ, state.settings)
+        headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        response = Response(stream, mimetype="text/event-stream", headers=headers)
+    except BaseException:
+        slots.give()
+        raise
+    # Runs when the server closes the response, even one never iterated.
+    response.call_on_close(slots.give)
+    return response
+
+
+def _bounded(frames, environ: dict, settings):
+    """Give every write of ``frames`` a deadline, so a reader that stops reading cannot hold the stream.
+
+    gunicorn's gevent worker writes what the generator yields with a blocking
+    ``sendall``; a client that never reads would park that write (and the
+    frames it holds) forever, past STREAM_MAX_DURATION. A gevent timer armed
+    as a frame is handed over and cancelled when the next one is asked for
+    covers exactly that write: if it fires, the write raises a socket
+    timeout, gunicorn drops the connection and closes this generator. The
+    deadline is the shorter of SSE_WRITE_TIMEOUT and what is left of the
+    stream's maximum duration. (A timer, not a socket timeout: the hang-up
+    watcher is blocked in a read on the same socket and must not time out.)
+    """
+    timer = _write_timer(environ)
+    if timer is None:
+        yield from frames
+        return
+    end = time.monotonic() + settings.stream_max_duration + settings.sse_write_timeout
+    try:
+        for frame in frames:
+            left = max(0.05, min(settings.sse_write_timeout, end - time.monotonic()))
+            deadline = timer(left, TimeoutError("SSE write timed out"))
+            try:
+                yield frame
+            finally:
+                deadline.cancel()
+    finally:
+        frames.close()
+
+
+def _write_timer(environ: dict):
+    """``gevent.Timeout.start_new`` when this request runs in a gevent worker, else None."""
+    if "gunicorn.socket" not in environ and "signaling.socket" not in environ:
+        return None
+    try:
+        from gevent import Timeout, monkey
+    except ImportError:
+        return None
+    return Timeout.start_new if monkey.is_module_patched("socket") else None
+
+
+def _read_count(settings) -> int:
+    """Entries per SSE read: at most SSE_BUFFER_BYTES of the largest envelopes held at once."""
+    return max(1, min(READ_COUNT, settings.sse_buffer_bytes // settings.max_body_bytes))
 
 
 def _stream(state: Signaling, peer: str, sid: str, cursor: str, environ: dict):
@@ -99,6 +205,7 @@ def _stream(state: Signaling, peer: str, sid: str, cursor: str, environ: dict):
     s = state.settings
     retry = f"retry: {s.sse_retry_ms}\n\n"
     deadline = time.monotonic() + s.stream_max_duration
+    count = _read_count(s)
     waiter = state.hub.watch(peer)
     hangup = disconnect.watch(environ, waiter.wake)
     ended = False
@@ -114,7 +221,7 @@ def _stream(state: Signaling, peer: str, sid: str, cursor: str, environ: dict):
             if hangup is not None and hangup.hung_up:
                 return
             if woken or time.monotonic() >= next_read:
-                mail = state.store.read(peer, sid, cursor, READ_COUNT, ack=ack, opening=opening)
+                mail = state.store.read(peer, sid, cursor, count, ack=ack, opening=opening)
                 ack = opening = False
                 next_read = time.monotonic() + s.hub_recheck_interval
                 if not mail.alive:
@@ -125,15 +232,18 @@ def _stream(state: Signaling, peer: str, sid: str, cursor: str, environ: dict):
                 if entries:
                     cursor = entries[-1][0]
                     metrics.delivered("sse", entries)
-                    yield "".join(f"id: {i}\ndata: {e}\n\n" for i, e in entries)
+                    yield from _frames(entries, s.sse_buffer_bytes)
                     unacknowledged += len(entries)
                     if unacknowledged >= max(1, s.mailbox_maxlen // 2):
-                        # Only the client's next Last-Event-ID acknowledges what this
-                        # stream delivered; end it before that backlog fills the mailbox
-                        # (senders would get 429 mailbox-full while the reader keeps up).
-                        yield retry
-                        return
-                    if len(entries) == READ_COUNT:
+                        # The client acknowledges with heartbeats ({"ack": id}) or, at
+                        # the latest, with its next Last-Event-ID. If its mail still
+                        # fills half the mailbox it is not acking: end the stream so
+                        # the reconnect acknowledges, before senders see mailbox-full.
+                        unacknowledged = state.store.unread(peer)
+                        if unacknowledged >= max(1, s.mailbox_maxlen // 2):
+                            yield retry
+                            return
+                    if len(entries) == count:
                         continue
             now = time.monotonic()
             if now >= deadline or state.draining.is_set():
@@ -152,6 +262,7 @@ def _stream(state: Signaling, peer: str, sid: str, cursor: str, environ: dict):
         if hangup is not None:
             hangup.stop()
         state.hub.release(waiter)
+
         if not ended and not state.draining.is_set():
             _schedule_departure(state, peer, sid)
 
@@ -163,3 +274,18 @@ def _schedule_departure(state: Signaling, peer: str, sid: str) -> None:
     except RedisError:
         return  # the presence TTL ends it instead
     state.departures.schedule(state.settings.departure_grace, peer, sid, activity, connection)
+
+
+def _frames(entries: list[tuple[str, str]], limit: int):
+    """SSE frames for ``entries``, joined into writes of about ``limit`` bytes."""
+    chunk: list[str] = []
+    size = 0
+    for stream_id, body in entries:
+        frame = f"id: {stream_id}\ndata: {body}\n\n"
+        chunk.append(frame)
+        size += len(frame)
+        if size >= limit:
+            yield "".join(chunk)
+            chunk, size = [], 0
+    if chunk:
+        yield "".join(chunk)

@@ -1,4 +1,4 @@
-"""Per-process wake-ups: one pub/sub connection shared by every waiting request.
+"""Per-process wake-ups: one pub/sub connection per Redis node, shared by every waiting request.
 
 A request that waits for mail (SSE or long-poll) calls :meth:`Hub.watch`,
 which registers a :class:`Waiter` and returns only once Redis has confirmed
@@ -6,6 +6,14 @@ the subscription to that peer's wake-up channel. Only then does the request
 read the mailbox, so a message that lands between the read and the wait has
 already set the waiter's event and is not missed. A wake-up is only a hint:
 waits are bounded and the mailbox is read again after each one.
+
+On one Redis there is one connection. On a Redis Cluster, wake-ups use
+sharded pub/sub (``SSUBSCRIBE``): a channel lives on the node that owns its
+slot, so the hub keeps one connection (a :class:`_Link`) per master it
+needs and subscribes each channel on its owner. When a link breaks (node
+killed, failover, ``MOVED``, the server dropping a shard channel) the hub
+refreshes the topology, subscribes that link's channels on their new owners
+and wakes every waiter, which re-reads its mailbox.
 
 The hub uses ``threading`` primitives, which gevent's monkey-patching turns
 into greenlet-friendly ones under gunicorn's gevent worker and ``main.py``;
@@ -18,6 +26,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 import redis
 
@@ -25,6 +34,7 @@ log = logging.getLogger(__name__)
 
 IDLE_UNSUBSCRIBE_AFTER = 60.0
 CONFIRM_TIMEOUT = 2.0
+LINK_ERRORS = (redis.ConnectionError, redis.TimeoutError, redis.ResponseError, OSError, ValueError, AttributeError)
 
 
 class Waiter:
@@ -46,19 +56,117 @@ class Waiter:
         return woken
 
 
-class Hub:
-    """Multiplexes wake-up channels for all local waiters over one pub/sub connection."""
+class Locator(Protocol):
+    """Where a channel lives: the name of its node and a client to open pub/sub on it."""
 
-    def __init__(self, client: redis.Redis, channel_of: Callable[[str], str], peer_of: Callable[[str], str]):
-        self._client = client
+    sharded: bool
+
+    def locate(self, channel: str) -> tuple[str, redis.Redis]: ...
+
+    def refresh(self) -> None: ...
+
+
+class SingleNode:
+    """One Redis: every channel on one connection; sharded pub/sub when the server has it (7+).
+
+    ``sharded=None`` asks the server on first use, as the SEND script does
+    (it falls back to PUBLISH where SPUBLISH is unknown), so both sides agree.
+    """
+
+    def __init__(self, client: redis.Redis, sharded: bool | None = False) -> None:
+        self.client = client
+        self._sharded = sharded
+
+    @property
+    def sharded(self) -> bool:
+        return bool(self._sharded)
+
+    def locate(self, channel: str) -> tuple[str, redis.Redis]:
+        if self._sharded is None:
+            self._sharded = has_sharded_pubsub(self.client)
+        return "redis", self.client
+
+    def refresh(self) -> None:
+        """Nothing to learn: the one server is where it was."""
+
+
+def has_sharded_pubsub(client: redis.Redis) -> bool:
+    """Redis 7 added SPUBLISH/SSUBSCRIBE (raises while Redis is unreachable).
+
+    Asked by trying it, like the SEND script does: INFO is not everywhere
+    (fakeredis, some managed services rename or hide it).
+    """
+    try:
+        client.execute_command("SPUBLISH", "signaling:probe", "")
+    except redis.ResponseError:
+        return False
+    return True
+
+
+class ClusterNodes:
+    """A Redis Cluster: a channel lives on the master that owns its slot."""
+
+    sharded = True
+
+    def __init__(self, cluster, connect: Callable[[str, int], redis.Redis]) -> None:
+        self.cluster = cluster
+        self._connect = connect
+        self._clients: dict[str, redis.Redis] = {}
+
+    def locate(self, channel: str) -> tuple[str, redis.Redis]:
+        slot = self.cluster.keyslot(channel)
+        node = self.cluster.nodes_manager.get_node_from_slot(slot)
+        client = self._clients.get(node.name)
+        if client is None:
+            client = self._clients[node.name] = self._connect(node.host, int(node.port))
+        return node.name, client
+
+    def refresh(self) -> None:
+        """Re-read the slot map (after a failover the replica owns the slots)."""
+        try:
+            self.cluster.nodes_manager.initialize()
+        except Exception as error:  # noqa: BLE001 - retried on the next failure
+            log.warning("hub: cluster topology refresh failed: %s", type(error).__name__)
+
+
+class _Link:
+    """One pub/sub connection to one node and the thread that reads it."""
+
+    def __init__(self, name: str, client: redis.Redis, backoff: float = 0.1) -> None:
+        self.name = name
+        self.pubsub = client.pubsub(ignore_subscribe_messages=False)
+        self.channels: set[str] = set()
+        self.backoff = backoff
+        self.closed = False
+        self.thread: threading.Thread | None = None
+
+    def close(self) -> None:
+        self.closed = True
+        try:
+            self.pubsub.close()
+        except Exception:  # noqa: BLE001 - closing a broken connection
+            pass
+
+
+class Hub:
+    """Multiplexes wake-up channels for all local waiters over one connection per node."""
+
+    def __init__(
+        self,
+        client: redis.Redis | None,
+        channel_of: Callable[[str], str],
+        peer_of: Callable[[str], str],
+        locator: Locator | None = None,
+    ):
+        self._locator = locator or SingleNode(client)
         self._channel_of = channel_of
         self._peer_of = peer_of
         self._lock = threading.RLock()
         self._waiters: dict[str, set[Waiter]] = {}
         self._confirmed: dict[str, threading.Event] = {}
         self._idle_since: dict[str, float] = {}
-        self._pubsub: redis.client.PubSub | None = None
-        self._thread: threading.Thread | None = None
+        self._links: dict[str, _Link] = {}
+        self._link_of: dict[str, _Link] = {}
         self._stopping = False
         self.reconnects = 0
         self.on_reconnect: Callable[[], None] | None = None
@@ -71,9 +179,15 @@ class Hub:
         with self._lock:
             return sum(len(w) for w in self._waiters.values())
 
+    @property
+    def links(self) -> dict[str, _Link]:
+        """The open pub/sub connections by node name (for tests and metrics)."""
+        with self._lock:
+            return dict(self._links)
+
     def watch(self, peer: str) -> Waiter:
         """Register a waiter for ``peer`` and wait (bounded) for the subscription to be confirmed."""
-        self._ensure_running()
+        self._stopping = False
         waiter = Waiter(peer)
         channel = self._channel_of(peer)
         with self._lock:
@@ -82,7 +196,11 @@ class Hub:
             confirmed = self._confirmed.get(channel)
             if confirmed is None:
                 confirmed = self._confirmed[channel] = threading.Event()
-                self._send("subscribe", channel)
+                try:
+                    self._subscribe(channel)
+                except Exception as error:  # noqa: BLE001 - the bounded wait below covers it
+                    log.warning("hub: cannot subscribe a channel: %s", type(error).__name__)
+                    del self._confirmed[channel]  # the next watch tries again
         if self.on_wait_change:
             self.on_wait_change(1)
         confirmed.wait(CONFIRM_TIMEOUT)
@@ -109,78 +227,77 @@ class Hub:
             waiter.wake()
 
     def stop(self) -> None:
-        """End the listener and wake everyone (used at shutdown and in tests)."""
+        """End the listeners and wake everyone (used at shutdown and in tests)."""
         self._stopping = True
         self.wake_all()
-        pubsub = self._pubsub
-        if pubsub is not None:
-            try:
-                pubsub.close()
-            except Exception:  # noqa: BLE001 - closing a broken connection
-                pass
-
-    # internals ----------------------------------------------------------
-    def _ensure_running(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
         with self._lock:
-            if self._thread is not None and self._thread.is_alive():
-                return
-            self._stopping = False
-            self._pubsub = self._client.pubsub(ignore_subscribe_messages=False)
-            self._thread = threading.Thread(target=self._run, name="signaling-hub", daemon=True)
-            self._thread.start()
+            links = list(self._links.values())
+        for link in links:
+            link.close()
 
-    def _send(self, command: str, channel: str) -> None:
-        """Send (un)subscribe; on a broken connection the listener resubscribes."""
-        pubsub = self._pubsub
-        if pubsub is None:
-            return
+    # subscribing --------------------------------------------------------
+    def _subscribe(self, channel: str, backoff: float = 0.1) -> None:
+        """Subscribe ``channel`` on the link to its node (caller holds the lock).
+
+        Raises whatever locating the node raises (e.g. no master owns the
+        slot mid-failover); :meth:`_recover` retries that.
+        """
+        name, client = self._locator.locate(channel)
+        link = self._links.get(name)
+        if link is None or link.closed:
+            link = self._links[name] = _Link(name, client, backoff)
+        link.channels.add(channel)
+        self._link_of[channel] = link
+        self._send(link, "subscribe", channel)
+        if link.thread is None:
+            # Started after the first subscribe was sent, so the thread never
+            # sees a link that wants channels but has no connection yet.
+            link.thread = threading.Thread(target=self._run, args=(link,), name=f"hub-{name}", daemon=True)
+            link.thread.start()
+
+    def _send(self, link: _Link, command: str, channel: str) -> None:
+        """Send (un)subscribe; on a broken connection the link's thread recovers."""
+        if self._locator.sharded:
+            command = "s" + command
         try:
-            getattr(pubsub, command)(channel)
+            getattr(link.pubsub, command)(channel)
         except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
             log.warning("hub %s failed: %s", command, type(error).__name__)
 
-    def _run(self) -> None:
-        backoff = 0.1
-        while not self._stopping:
-            try:
-                self._listen()
-                backoff = 0.1
-            except (redis.ConnectionError, redis.TimeoutError, OSError, ValueError, AttributeError) as error:
-                if self._stopping:
-                    return
-                log.warning("hub connection lost (%s); reconnecting", type(error).__name__)
-                time.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-                self._reconnect()
+    # reading ------------------------------------------------------------
+    def _run(self, link: _Link) -> None:
+        try:
+            self._listen(link)
+        except LINK_ERRORS as error:
+            if self._stopping or link.closed:
+                return
+            log.warning("hub connection lost (%s, node %s); reconnecting", type(error).__name__, link.name)
+            time.sleep(link.backoff)
+            self._recover(link)
 
-    def _listen(self) -> None:
-        pubsub = self._pubsub
-        while not self._stopping:
+    def _listen(self, link: _Link) -> None:
+        pubsub = link.pubsub
+        while not self._stopping and not link.closed:
             if pubsub.connection is None:
-                if self._confirmed:
+                if link.channels:
                     raise redis.ConnectionError("channels wanted but the pub/sub connection is gone")
-                # Nothing subscribed yet, so nothing to read from.
-                time.sleep(0.05)
+                time.sleep(0.05)  # nothing subscribed yet, so nothing to read from
                 message = None
             else:
                 message = pubsub.get_message(timeout=1.0)
+                link.backoff = 0.1  # the connection works
             if message is not None:
-                self._dispatch(message)
+                self._dispatch(link, message)
             self._unsubscribe_idle()
 
-    def _dispatch(self, message: dict) -> None:
+    def _dispatch(self, link: _Link, message: dict) -> None:
         channel = message.get("channel")
         if isinstance(channel, bytes):
             channel = channel.decode()
         kind = message.get("type")
-        if kind == "message":
-            with self._lock:
-                waiters = list(self._waiters.get(self._peer_of(channel), ()))
-            for waiter in waiters:
-                waiter.wake()
-        elif kind == "subscribe":
+        if kind in ("message", "smessage"):
+            self._wake(channel)
+        elif kind in ("subscribe", "ssubscribe"):
             with self._lock:
                 confirmed = self._confirmed.get(channel)
             if confirmed is None:
@@ -188,11 +305,20 @@ class Hub:
             if confirmed.is_set():
                 # redis-py reconnected and resubscribed by itself: messages may
                 # have been published meanwhile, so those waiters re-read.
-                with self._lock:
-                    waiters = list(self._waiters.get(self._peer_of(channel), ()))
-                for waiter in waiters:
-                    waiter.wake()
+                self._wake(channel)
             confirmed.set()
+        elif kind == "sunsubscribe":
+            with self._lock:
+                wanted = channel in self._confirmed and self._link_of.get(channel) is link
+            if wanted:
+                # The server dropped it: its slot moved to another node.
+                raise redis.ConnectionError("a shard channel moved")
+
+    def _wake(self, channel: str) -> None:
+        with self._lock:
+            waiters = list(self._waiters.get(self._peer_of(channel), ()))
+        for waiter in waiters:
+            waiter.wake()
 
     def _unsubscribe_idle(self) -> None:
         now = time.monotonic()
@@ -201,26 +327,36 @@ class Hub:
             for channel in idle:
                 del self._idle_since[channel]
                 self._confirmed.pop(channel, None)
-                self._send("unsubscribe", channel)
+                link = self._link_of.pop(channel, None)
+                if link is not None:
+                    link.channels.discard(channel)
+                    self._send(link, "unsubscribe", channel)
 
-    def _reconnect(self) -> None:
-        """Open a fresh pub/sub, resubscribe every channel and wake all waiters."""
-        old = self._pubsub
-        try:
-            old.close()
-        except Exception:  # noqa: BLE001 - the old connection is already broken
-            pass
+    # recovering ---------------------------------------------------------
+    def _recover(self, link: _Link) -> None:
+        """Drop a broken link, re-learn the topology, resubscribe its channels on their owners, wake all."""
+        link.close()
         with self._lock:
+            if self._links.get(link.name) is link:
+                del self._links[link.name]
             self.reconnects += 1
-            self._pubsub = self._client.pubsub(ignore_subscribe_messages=False)
-            channels = list(self._confirmed)
+            channels = [c for c in link.channels if c in self._confirmed]
             for channel in channels:
                 self._confirmed[channel] = threading.Event()
-            if channels:
-                try:
-                    self._pubsub.subscribe(*channels)
-                except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
-                    log.warning("hub resubscribe failed: %s", type(error).__name__)
+                self._link_of.pop(channel, None)
+        backoff = link.backoff
+        while channels and not self._stopping:
+            self._locator.refresh()
+            try:
+                with self._lock:
+                    for channel in channels:
+                        if channel in self._confirmed and channel not in self._link_of:
+                            self._subscribe(channel, min(backoff * 2, 5.0))
+                break
+            except Exception as error:  # noqa: BLE001 - no owner yet: the failover is still running
+                log.warning("hub: resubscribe failed (%s); retrying", type(error).__name__)
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
         if self.on_reconnect:
             self.on_reconnect()
         self.wake_all()

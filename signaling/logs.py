@@ -1,4 +1,4 @@
-"""Structured access logs: one JSON line per request, never a token, query or body.
+"""Access logs: one line per request (JSON on a platform), never a token, query or body.
 
 Query strings are left out on purpose: EventSource has to carry its token in
 ``?token=``. The request id comes from ``X-Request-ID`` / ``X-Cloud-Trace-Context``
@@ -7,48 +7,55 @@ when a platform sets one, otherwise it is made up, and is echoed back.
 
 from __future__ import annotations
 
-import json
 import logging
+import os
 import re
-import secrets
 import sys
 import time
+from itertools import count
 
 from flask import Flask, g, request
+
+from .logformat import JsonFormatter, formatter
+
+__all__ = ["JsonFormatter", "configure", "init_app"]
 
 access = logging.getLogger("signaling.access")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._/-]{1,128}")
 
 
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
-            "level": record.levelname,
-            "severity": record.levelname,  # what Google Cloud Logging reads from a JSON line
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        entry.update(getattr(record, "fields", {}))
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
-
-
-def configure(level: str) -> None:
-    """JSON lines on stderr for the whole process (idempotent)."""
+def configure(level: str, fmt: str = "text") -> None:
+    """One stderr handler for the whole process, in ``fmt`` (see :mod:`signaling.logformat`); idempotent."""
     root = logging.getLogger()
-    if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+    if any(getattr(h, "signaling_format", None) == fmt for h in root.handlers):
         return
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(formatter(fmt))
+    handler.signaling_format = fmt
     root.handlers[:] = [handler]
     root.setLevel(level)
 
 
+# Made-up request ids only need to be unique, not secret: a per-process random
+# prefix and a counter cost nothing, where secrets.token_hex was a syscall per request.
+_PREFIX = os.urandom(4).hex()
+_COUNTER = count(1)
+
+
+def _new_prefix() -> None:
+    global _PREFIX
+    _PREFIX = os.urandom(4).hex()
+
+
+os.register_at_fork(after_in_child=_new_prefix)  # workers forked after import get their own
+
+
 def _request_id() -> str:
-    given = request.headers.get("X-Request-ID") or request.headers.get("X-Cloud-Trace-Context", "").split("/")[0]
-    return given if given and _REQUEST_ID.fullmatch(given) else secrets.token_hex(8)
+    headers = request.headers
+    given = headers.get("X-Request-ID") or headers.get("X-Cloud-Trace-Context", "").split("/")[0]
+    if given and _REQUEST_ID.fullmatch(given):
+        return given
+    return f"{_PREFIX}{next(_COUNTER):08x}"
 
 
 def init_app(app: Flask) -> None:
@@ -67,5 +74,6 @@ def init_app(app: Flask) -> None:
             "status": response.status_code,
             "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1),
         }
-        access.info("%s %s %s", request.method, request.path, response.status_code, extra={"fields": fields})
+        if access.isEnabledFor(logging.INFO):
+            access.info("%s %s %s", request.method, request.path, response.status_code, extra={"fields": fields})
         return response

@@ -53,19 +53,97 @@ end
 return {1, h[2], due, retry, rooms, h[6] or '0'}
 """
 
-# Refuses offline recipients and full mailboxes, else appends every envelope
-# and publishes one wake-up. KEYS: recipient session, recipient mailbox.
-# ARGV: maxlen, ttl, channel, envelope...  Returns ids, 0 (offline) or -1 (full).
+# Refuses offline recipients, full mailboxes and senders over their share,
+# else appends the new envelopes and publishes one wake-up. A message whose
+# (sender, client id) was stored within the window is not stored again: its
+# original id is returned (exactly once per client id, decided here, in the
+# same round trip as the append).
+# KEYS: recipient session, mailbox, client-id expiries (zset), client-id ->
+# "sid id" (hash), the sender's unread ids in this mailbox (list).
+# ARGV: maxlen, ttl, channel, now, window, id cap, share, then
+# (client id or '', envelope) pairs.
+# Returns ids, 0 (offline), -1 (mailbox full) or -2 (sender's share used up).
+# The wake-up goes out with SPUBLISH on the peer's {peer:ID}:w channel (same
+# slot as its keys), PUBLISH where SPUBLISH is unknown (Redis < 7).
 SEND = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local n = #ARGV - 3
-if redis.call('XLEN', KEYS[2]) + n > tonumber(ARGV[1]) then return -1 end
-local ids = {}
-for i = 4, #ARGV do
-  ids[#ids + 1] = redis.call('XADD', KEYS[2], '*', 'e', ARGV[i])
+local sid = redis.call('HGET', KEYS[1], 'sid')
+if not sid then return 0 end
+local now, window, cap = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local old = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 256)
+if #old > 0 then
+  redis.call('ZREM', KEYS[3], unpack(old))
+  redis.call('HDEL', KEYS[4], unpack(old))
 end
+local ids, fresh, seen, alias = {}, {}, {}, {}
+for i = 8, #ARGV, 2 do
+  local cid, slot = ARGV[i], #ids + 1
+  ids[slot] = ''
+  if cid ~= '' and seen[cid] then
+    alias[slot] = seen[cid]
+  else
+    local known = nil
+    if cid ~= '' then
+      local v = redis.call('HGET', KEYS[4], cid)
+      if v then
+        local owner, id = string.match(v, '^(%S+) (%S+)$')
+        if owner == sid then known = id end
+      end
+    end
+    if known then
+      ids[slot] = known
+    else
+      fresh[#fresh + 1] = i
+      if cid ~= '' then seen[cid] = slot end
+    end
+  end
+end
+local n = #fresh
+if n == 0 then return ids end
+if redis.call('XLEN', KEYS[2]) + n > tonumber(ARGV[1]) then return -1 end
+local share = tonumber(ARGV[7])
+if redis.call('LLEN', KEYS[5]) + n > share then
+  local function order(id)
+    local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+    return tonumber(ms), tonumber(seq)
+  end
+  local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1]
+  if not first then
+    redis.call('DEL', KEYS[5])
+  else
+    local fms, fseq = order(first[1])
+    while true do
+      local head = redis.call('LINDEX', KEYS[5], 0)
+      if not head then break end
+      local ms, seq = order(head)
+      if ms > fms or (ms == fms and seq >= fseq) then break end
+      redis.call('LPOP', KEYS[5])
+    end
+  end
+  if redis.call('LLEN', KEYS[5]) + n > share then return -2 end
+end
+local expiry = now + window
+for _, i in ipairs(fresh) do
+  local id = redis.call('XADD', KEYS[2], '*', 'e', ARGV[i + 1])
+  local slot = (i - 6) / 2
+  ids[slot] = id
+  redis.call('RPUSH', KEYS[5], id)
+  if ARGV[i] ~= '' then
+    redis.call('ZADD', KEYS[3], expiry, ARGV[i])
+    redis.call('HSET', KEYS[4], ARGV[i], sid .. ' ' .. id)
+  end
+end
+for slot, first in pairs(alias) do ids[slot] = ids[first] end
+local extra = redis.call('ZCARD', KEYS[3]) - cap
+if extra > 0 then
+  local dropped = redis.call('ZPOPMIN', KEYS[3], extra)
+  for j = 1, #dropped, 2 do redis.call('HDEL', KEYS[4], dropped[j]) end
+end
+local keep = math.max(tonumber(ARGV[2]), window)
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
-redis.call('PUBLISH', ARGV[3], ids[#ids])
+redis.call('PEXPIRE', KEYS[5], ARGV[2])
+redis.call('PEXPIRE', KEYS[3], keep)
+redis.call('PEXPIRE', KEYS[4], keep)
+if type(redis.pcall('SPUBLISH', ARGV[3], ids[#ids])) == 'table' then redis.call('PUBLISH', ARGV[3], ids[#ids]) end
 return ids
 """
 

@@ -58,9 +58,9 @@ def delivered(transport: str, entries: list[tuple[str, str]]) -> None:
     """Count messages handed out and how long each waited in its mailbox."""
     if not entries:
         return
-    DELIVERED.labels(transport).inc(len(entries))
+    counter, histogram = _delivery_children(transport)
+    counter.inc(len(entries))
     now_ms = time.time() * 1000
-    histogram = DELIVERY_DELAY.labels(transport)
     for stream_id, _ in entries:
         try:
             stamped = int(stream_id.partition("-")[0])
@@ -68,6 +68,16 @@ def delivered(transport: str, entries: list[tuple[str, str]]) -> None:
             continue
         # Redis's clock stamps the id; a little skew against ours is clamped to zero.
         histogram.observe(max(0.0, (now_ms - stamped) / 1000))
+
+
+_transport_children: dict[str, tuple] = {}
+
+
+def _delivery_children(transport: str) -> tuple:
+    found = _transport_children.get(transport)
+    if found is None:
+        found = _transport_children[transport] = (DELIVERED.labels(transport), DELIVERY_DELAY.labels(transport))
+    return found
 
 
 def redis_error(error: BaseException) -> None:
@@ -100,13 +110,29 @@ def _start() -> None:
     g.metrics_started = time.perf_counter()
 
 
+# prometheus-client's .labels() validates and locks on every call; the label
+# sets are few (routes x methods x statuses), so each child is looked up once.
+_request_children: dict[tuple[str, str, int], tuple] = {}
+
+
+def _children(endpoint: str, method: str, status: int) -> tuple:
+    key = (endpoint, method, status)
+    found = _request_children.get(key)
+    if found is None:
+        found = _request_children[key] = (
+            REQUESTS.labels(endpoint, method, str(status)),
+            LATENCY.labels(endpoint, method),
+        )
+    return found
+
+
 def _count(response):
     rule = request.url_rule
-    endpoint = rule.rule if rule is not None else "unmatched"
-    REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
+    counter, latency = _children(rule.rule if rule is not None else "unmatched", request.method, response.status_code)
+    counter.inc()
     started = g.get("metrics_started")
     if started is not None:
-        LATENCY.labels(endpoint, request.method).observe(time.perf_counter() - started)
+        latency.observe(time.perf_counter() - started)
     return response
 
 

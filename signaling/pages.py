@@ -9,6 +9,7 @@ from flask import Blueprint, jsonify, send_from_directory
 from .errors import Problem
 from .state import signaling
 from .validation import room_name
+from .version import __version__
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"
@@ -44,6 +45,23 @@ def room_page(room: str = ""):
     return response
 
 
+# Only what the vendored Swagger UI needs: its script, its stylesheet, the spec
+# (a fetch), and data: images for its icons; all from this origin.
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+
+
+@bp.get("/docs")
+def docs():
+    """The API reference (static/docs.html + vendored Swagger UI), under a CSP of its own."""
+    response = _page("docs.html")
+    response.headers["Content-Security-Policy"] = DOCS_CSP
+    return response
+
+
 @bp.get("/openapi.yaml")
 def openapi():
     return send_from_directory(ROOT, "openapi.yaml", mimetype="application/yaml", max_age=0)
@@ -56,4 +74,4 @@ def healthz():
     state.store.redis.ping()
     if state.draining.is_set():
         raise Problem(503, "draining", "Shutting down", headers={"Retry-After": "1"})
-    return jsonify(status="ok", store=state.store_kind, waiting=state.hub.waiting)
+    return jsonify(status="ok", version=__version__, store=state.store_kind, waiting=state.hub.waiting)

@@ -1,4 +1,8 @@
-"""What one app instance holds: settings, the Redis clients, the store, the hub, tokens."""
+"""What one app instance holds: settings, the Redis clients, the store, the hub, tokens.
+
+``REDIS_URL`` may name one Redis or any node of a Redis Cluster; which one is
+asked at start-up (``INFO cluster``) unless ``REDIS_CLUSTER`` says.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,19 @@ import logging
 import secrets
 import threading
 from dataclasses import dataclass, field
+from urllib.parse import unquote, urlparse
 
 import redis
 from flask import current_app
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
+from redis.cluster import RedisCluster
+from redis.exceptions import RedisError
 from redis.retry import Retry
 
 from .auth import Tokens
 from .config import Settings
 from .departures import Departures
-from .hub import Hub
+from .hub import ClusterNodes, Hub, Locator, SingleNode
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -32,12 +39,61 @@ class Signaling:
     draining: threading.Event = field(default_factory=threading.Event)
 
 
-def redis_clients(settings: Settings) -> tuple[redis.Redis, redis.Redis, str]:
-    """A pooled client for commands and a separate one for the hub's pub/sub.
+class SafeRetry(Retry):
+    """Retries a command only when it provably never reached Redis.
 
-    The pool is a blocking one with a small cap: requests borrow a connection
-    for one round trip and give it back, so thousands of waiting clients share
-    a handful of connections.
+    redis-py's ``Retry`` re-sends a command after any connection error or
+    timeout, but a timeout after sending says nothing about whether Redis ran
+    it: re-running ``SEND`` then delivers a message twice. Only a failed
+    connect (refused, or timed out while connecting) is retried; anything
+    else surfaces, and the app answers 503 + Retry-After.
+    """
+
+    def call_with_retry(self, do, fail, is_retryable=None, with_failure_count=False):
+        return super().call_with_retry(do, fail, never_sent, with_failure_count)
+
+
+def never_sent(error: BaseException) -> bool:
+    """True for errors raised while connecting, before any command bytes left."""
+    if not isinstance(error, RedisError):
+        return True  # a raw socket error: only connect() lets those out
+    text = str(error)
+    return "connecting to" in text or text.startswith("Timeout connecting")
+
+
+def _options(settings: Settings) -> dict:
+    options = {"socket_timeout": 5, "socket_connect_timeout": 3, "health_check_interval": 30}
+    if settings.redis_url.startswith("rediss://"):
+        # Heroku Key-Value Store presents a self-signed certificate.
+        options["ssl_cert_reqs"] = settings.redis_ssl_cert_reqs
+    return options
+
+
+def is_cluster(settings: Settings) -> bool:
+    """REDIS_CLUSTER if set, else ask the node at REDIS_URL (``INFO cluster``)."""
+    if settings.redis_cluster is not None:
+        return settings.redis_cluster
+    probe = redis.Redis.from_url(settings.redis_url, retry=SafeRetry(NoBackoff(), 3), **_options(settings))
+    try:
+        return int(probe.info("cluster").get("cluster_enabled", 0)) == 1
+    except RedisError as error:
+        # Starting anyway keeps an app that boots during a Redis blip alive
+        # (it answers 503 until Redis is back), as on one Redis.
+        log.warning(
+            "cannot ask REDIS_URL whether it is a cluster (%s): assuming one Redis; set REDIS_CLUSTER=1 or 0",
+            type(error).__name__,
+        )
+        return False
+    finally:
+        probe.close()
+
+
+def redis_clients(settings: Settings) -> tuple[redis.Redis | RedisCluster, redis.Redis | Locator, str]:
+    """A pooled client for commands and what the hub's pub/sub needs.
+
+    Pools block with a small cap (per node on a cluster): requests borrow a
+    connection for one round trip and give it back, so thousands of waiting
+    clients share a handful of connections.
     """
     if settings.embedded:
         import fakeredis
@@ -45,28 +101,59 @@ def redis_clients(settings: Settings) -> tuple[redis.Redis, redis.Redis, str]:
         server = fakeredis.FakeServer()
         log.warning("REDIS_URL is not set: using the embedded in-process store (one process only)")
         return fakeredis.FakeRedis(server=server), fakeredis.FakeRedis(server=server), "embedded"
-    options = {"socket_timeout": 5, "socket_connect_timeout": 3, "health_check_interval": 30}
-    if settings.redis_url.startswith("rediss://"):
-        # Heroku Key-Value Store presents a self-signed certificate.
-        options["ssl_cert_reqs"] = settings.redis_ssl_cert_reqs
-    # A couple of quick retries ride out a failover; more would turn an outage
+    options = _options(settings)
+    # A failed connect is retried twice, quickly; more would turn an outage
     # into hung requests instead of a prompt 503.
-    retry = Retry(ExponentialWithJitterBackoff(cap=0.2, base=0.02), 2)
+    retry = SafeRetry(ExponentialWithJitterBackoff(cap=0.2, base=0.02), 2)
+    # The hub handles pub/sub failures itself (reconnect, resubscribe, wake all).
+    no_retry = Retry(NoBackoff(), 0)
+    if is_cluster(settings):
+        # The cluster client re-runs a command after any connection error or
+        # timeout, so its own retries are off; MOVED/ASK redirections (the
+        # command did not run) are still followed.
+        cluster = RedisCluster.from_url(
+            settings.redis_url,
+            retry=Retry(NoBackoff(), 0),
+            connection_pool_class=redis.BlockingConnectionPool,
+            max_connections=settings.redis_max_connections,
+            **options,
+        )
+
+        def connect(host: str, port: int) -> redis.Redis:
+            return redis.Redis(host=host, port=port, retry=no_retry, **_node_options(settings, options))
+
+        return cluster, ClusterNodes(cluster, connect), "cluster"
     pool = redis.BlockingConnectionPool.from_url(
         settings.redis_url, max_connections=settings.redis_max_connections, timeout=5, retry=retry, **options
     )
     commands = redis.Redis(connection_pool=pool)
-    # The hub handles pub/sub failures itself (reconnect, resubscribe, wake all).
-    pubsub = redis.Redis.from_url(settings.redis_url, retry=Retry(NoBackoff(), 0), **options)
+    pubsub = redis.Redis.from_url(settings.redis_url, retry=no_retry, **options)
     return commands, pubsub, "redis"
 
 
-def build(settings: Settings, client: redis.Redis | None = None, pubsub_client: redis.Redis | None = None) -> Signaling:
+def _node_options(settings: Settings, options: dict) -> dict:
+    """Connection options for a cluster node (password and TLS come from REDIS_URL)."""
+    url = urlparse(settings.redis_url)
+    extra = dict(options)
+    if url.password:
+        extra["password"] = unquote(url.password)
+    if url.username:
+        extra["username"] = unquote(url.username)
+    if url.scheme == "rediss":
+        extra["ssl"] = True
+    return extra
+
+
+def build(
+    settings: Settings, client: redis.Redis | None = None, pubsub_client: redis.Redis | Locator | None = None
+) -> Signaling:
     kind = "custom"
     if client is None:
         client, pubsub_client, kind = redis_clients(settings)
     store = Store(client, settings)
-    hub = Hub(pubsub_client or client, store.channel, store.peer_of_channel)
+    pubsub = pubsub_client or client
+    locator = pubsub if isinstance(pubsub, ClusterNodes) else SingleNode(pubsub, sharded=None)
+    hub = Hub(None, store.channel, store.peer_of_channel, locator)
     secret = settings.secret_key or secrets.token_hex(32)
     return Signaling(settings, store, hub, Tokens(secret), kind, Departures(store.depart))
 

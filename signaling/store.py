@@ -8,7 +8,8 @@ tag ``{peer:<id>}`` so each per-peer script runs on one Redis Cluster slot:
 * ``<p>{peer:ID}:r``  set: the rooms the peer is in
 * ``<p>{dir}:...``  the public directory of listed sessions (signaling/directory.py)
 * ``<p>{room:NAME}:z`` / ``:n``    room members: expiry scores / names
-* ``<p>wake:ID``      pub/sub channel: a hint that the mailbox grew
+* ``<p>{peer:ID}:w``  sharded pub/sub channel (SPUBLISH, same slot as the
+  peer's keys, so a cluster publishes it on one node): the mailbox grew
 
 All of a peer's keys expire together, ``presence_ttl`` after its last request.
 Sorted-set members whose expiry passed are pruned by whichever request reads
@@ -24,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 
 import redis
-from redis.exceptions import NoScriptError
+from redis.exceptions import AskError, MovedError, NoScriptError
 
 from . import lua
 from .config import Settings
@@ -43,6 +44,7 @@ class RoomFull(Exception):
 
 OFFLINE = 0  # deliver(): the recipient has no live session
 FULL = -1  # deliver(): the recipient's mailbox holds mailbox_maxlen unread messages
+OVER_SHARE = -2  # deliver(): the sender already holds its share of that mailbox
 
 
 @dataclass
@@ -103,6 +105,7 @@ class Store:
         self.redis = client
         self.settings = settings
         self.prefix = settings.key_prefix
+        self.unreplicated = 0  # SEND batches WAIT gave up on (REDIS_WAIT_REPLICAS)
         self._ttl_ms = int(settings.presence_ttl * 1000)
         # Directory/room scores are refreshed only every heartbeat_interval
         # (TOUCH's 'due'), while every request extends the session itself; a
@@ -125,10 +128,10 @@ class Store:
         return [f"{tag}:z", f"{tag}:n"]
 
     def channel(self, peer: str) -> str:
-        return f"{self.prefix}wake:{peer}"
+        return f"{self.prefix}{{peer:{peer}}}:w"
 
     def peer_of_channel(self, channel: str) -> str:
-        return channel[len(self.prefix) + 5 :]
+        return channel[len(self.prefix) + 6 : -3]
 
     def _run(self, name: str, keys: list[str], args: list, client=None):
         return self._scripts[name](keys=keys, args=args, client=client)
@@ -228,8 +231,11 @@ class Store:
         return True
 
     def wake(self, peer: str) -> None:
-        """Hint the peer's waiting readers to read their mailbox now."""
-        self.redis.publish(self.channel(peer), "0")
+        """Hint the peer's waiting readers to read their mailbox now (sharded, like SEND's)."""
+        try:
+            self.redis.spublish(self.channel(peer), "0")
+        except redis.ResponseError:  # Redis < 7: no sharded pub/sub, and the hub uses SUBSCRIBE
+            self.redis.publish(self.channel(peer), "0")
 
     def peers(self, after: str, limit: int, query: str = "") -> Page:
         return self.directory.page(now_ms(), after, limit, query)
@@ -307,20 +313,37 @@ class Store:
             self.fan_out(recipients, event)
 
     # mailboxes ----------------------------------------------------------
-    def deliver(self, batches: dict[str, list[str]]) -> dict[str, list[str] | int]:
+    def deliver(self, batches: dict[str, list], sender: str = "") -> dict[str, list[str] | int]:
         """Append envelopes to each recipient's mailbox, one script call per recipient.
 
-        Each recipient's list is all-or-nothing. The result maps a recipient
-        to its new message ids, or to :data:`OFFLINE` / :data:`FULL`.
+        An item is an envelope, or ``(client id, envelope)``: a client id that
+        ``sender`` already used with this recipient within ``dedup_window``
+        gets the original message id back and nothing is stored again. Each
+        recipient's list is all-or-nothing. The result maps a recipient to its
+        message ids, or to :data:`OFFLINE`, :data:`FULL` or :data:`OVER_SHARE`.
         """
         if not batches:
             return {}
         s = self.settings
-        calls = [
-            (self.peer_keys(peer)[:2], [s.mailbox_maxlen, self._ttl_ms, self.channel(peer), *items])
-            for peer, items in batches.items()
+        share = s.mailbox_sender_share or max(s.max_batch, s.mailbox_maxlen // 2)
+        head = [
+            s.mailbox_maxlen,
+            self._ttl_ms,
+            None,
+            now_ms(),
+            int(s.dedup_window * 1000),
+            2 * s.mailbox_maxlen,
+            share,
         ]
-        if len(calls) == 1:
+        calls = []
+        for peer, items in batches.items():
+            args = [*head]
+            args[2] = self.channel(peer)
+            for item in items:
+                cid, stored = item if isinstance(item, tuple) else ("", item)
+                args += [f"{sender}/{cid}" if cid else "", stored]
+            calls.append((self.send_keys(peer, sender), args))
+        if len(calls) == 1 and not s.redis_wait_replicas:
             keys, args = calls[0]
             results = [self._scripts["SEND"](keys=keys, args=args)]
         else:
@@ -330,30 +353,77 @@ class Store:
             out[peer] = [_text(i) for i in result] if isinstance(result, list) else int(result)
         return out
 
+    def send_keys(self, peer: str, sender: str) -> list[str]:
+        """SEND's keys: session, mailbox, client-id expiries and ids, ``sender``'s unread ids."""
+        tag = f"{self.prefix}{{peer:{peer}}}"
+        return [f"{tag}:s", f"{tag}:m", f"{tag}:cz", f"{tag}:ch", f"{tag}:o:{sender}"]
+
+    def acknowledge(self, peer: str, cursor: str) -> None:
+        """Drop every message up to ``cursor`` (an SSE reader's ack between reconnects)."""
+        if cursor != "0":
+            self.redis.xtrim(self.peer_keys(peer)[1], minid=next_id(cursor), approximate=False)
+
+    def unread(self, peer: str) -> int:
+        """How many messages the mailbox holds (delivered but unacknowledged ones included)."""
+        return int(self.redis.xlen(self.peer_keys(peer)[1]))
+
     def _pipelined(self, script, calls: list[tuple[list[str], list]]) -> list:
-        """Run one script many times in one pipeline of EVALSHAs.
+        """Run one script many times: one pipeline of EVALSHAs per Redis node.
 
         redis-py's own script pipelining sends SCRIPT EXISTS first, a second
-        round trip on every fan-out. A call refused with NOSCRIPT (Redis
-        restarted or failed over) did nothing, so it is loaded and rerun.
+        round trip on every fan-out; its cluster pipeline re-sends a command
+        that timed out (a duplicate message). Here a call is rerun only when
+        Redis provably did not run it: NOSCRIPT (Redis restarted or failed
+        over: the script is loaded on that node) or MOVED/ASK (the slot moved:
+        the slot map is re-read). With ``REDIS_WAIT_REPLICAS`` each node's
+        pipeline ends with WAIT, so the writes reached a replica.
         """
         results: list = [None] * len(calls)
         pending = list(range(len(calls)))
-        for _ in range(2):
-            pipe = self.redis.pipeline(transaction=False)
-            for i in pending:
-                keys, args = calls[i]
-                pipe.evalsha(script.sha, len(keys), *keys, *args)
-            for i, result in zip(pending, pipe.execute(raise_on_error=False), strict=True):
-                results[i] = result
-            pending = [i for i in pending if isinstance(results[i], NoScriptError)]
+        for _ in range(3):
+            rerun: list[int] = []
+            for client, indexes in self._by_node(calls, pending):
+                rerun += self._pipeline_on(client, script, calls, indexes, results)
+            pending = rerun
             if not pending:
                 break
-            self.redis.script_load(script.script)
         for result in results:
             if isinstance(result, Exception):
                 raise result
         return results
+
+    def _by_node(self, calls: list[tuple[list[str], list]], indexes: list[int]):
+        """Group calls by the node owning their first key (one group on a single Redis)."""
+        if not hasattr(self.redis, "get_node_from_key"):
+            return [(self.redis, indexes)]
+        groups: dict[str, tuple] = {}
+        for i in indexes:
+            node = self.redis.get_node_from_key(calls[i][0][0])
+            groups.setdefault(node.name, (node.redis_connection, []))[1].append(i)
+        return list(groups.values())
+
+    def _pipeline_on(self, client, script, calls, indexes: list[int], results: list) -> list[int]:
+        """One pipeline on one node; returns the indexes to run again."""
+        pipe = client.pipeline(transaction=False)
+        for i in indexes:
+            keys, args = calls[i]
+            pipe.evalsha(script.sha, len(keys), *keys, *args)
+        waiting = self.settings.redis_wait_replicas
+        if waiting:
+            pipe.execute_command("WAIT", waiting, self.settings.redis_wait_timeout_ms)
+        replies = pipe.execute(raise_on_error=False)
+        if waiting and isinstance(replies[-1], int) and replies[-1] < waiting:
+            self.unreplicated += 1
+        rerun = []
+        for i, reply in zip(indexes, replies, strict=False):
+            results[i] = reply
+            if isinstance(reply, (NoScriptError, MovedError, AskError)):
+                rerun.append(i)
+        if any(isinstance(results[i], NoScriptError) for i in rerun):
+            client.script_load(script.script)
+        if any(isinstance(results[i], (MovedError, AskError)) for i in rerun):
+            self.redis.nodes_manager.initialize()
+        return rerun
 
     def fan_out(self, recipients: list[str], stored: str) -> dict[str, list[str]]:
         """Deliver one envelope to many peers, skipping those that went offline."""

@@ -9,23 +9,41 @@ import unicodedata
 from flask import Request
 
 from .directory import decode_cursor
-from .errors import bad_request
+from .errors import Problem, bad_request
 from .store import SERVER_EVENTS
 
 PEER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 TYPE = re.compile(r"[A-Za-z][A-Za-z0-9._:-]{0,63}")
 CURSOR = re.compile(r"0|[0-9]{1,20}-[0-9]{1,20}")
+CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 STREAM_ID_MAX = 2**64 - 1
 NAME_MAX = 64
 
 
+def json_content(request: Request) -> None:
+    """Refuse a body that is not declared JSON (415).
+
+    A cross-site form or ``fetch`` without preflight may send only
+    ``text/plain``, form or multipart bodies; requiring ``application/json``
+    keeps any web page from registering sessions or sending in a user's name.
+    """
+    if not request.is_json:
+        raise Problem(
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            "The body must be JSON, sent with 'Content-Type: application/json'",
+        )
+
+
 def json_object(request: Request) -> dict:
-    """The body as a JSON object; anything else is a 400.
+    """The body as a JSON object: 415 unless declared JSON, 400 unless a JSON object.
 
     Python's parser also takes NaN/Infinity and lone surrogates, which would
     be relayed as envelopes no client can parse (or fail to encode for Redis),
     and raises RecursionError on deep nesting: all of those are 400s too.
     """
+    json_content(request)
     try:
         data = request.get_json(force=True, silent=True)
         json.dumps(data, ensure_ascii=False, allow_nan=False).encode()
@@ -117,15 +135,24 @@ def message_type(value) -> str:
     return kind
 
 
-def cursor(value: str | None) -> str:
+def cursor(value: str | None, field: str = "cursor") -> str:
     if value is None or value == "":
         return "0"
     what = "a message id like '1700000000000-0' or '0'"
-    matching(CURSOR, value, "cursor", what)
-    # Redis refuses ids past 64 bits with an error that would read as an outage (503).
-    if value != "0" and any(int(part) > STREAM_ID_MAX for part in value.split("-")):
-        raise bad_request(f"'cursor' must be {what}", field="cursor")
+    matching(CURSOR, value, field, what)
+    # Redis refuses ids past 64 bits, and reading after the largest id, with
+    # an error that would read as an outage (503, and an SSE reconnect loop).
+    parts = [int(part) for part in value.split("-")] if value != "0" else [0, 0]
+    if any(part > STREAM_ID_MAX for part in parts) or parts == [STREAM_ID_MAX, STREAM_ID_MAX]:
+        raise bad_request(f"'{field}' must be {what}", field=field)
     return value
+
+
+def client_id(value) -> str:
+    """A client message id (``cid``): 1-64 of letters, digits and ``. _ : -``; '' when absent."""
+    if value is None:
+        return ""
+    return matching(CLIENT_ID, value, "cid", "1-64 letters, digits, '.', '_', ':' or '-'")
 
 
 def bounded_number(value: str | None, field: str, default: float, maximum: float) -> float:

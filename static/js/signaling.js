@@ -16,7 +16,15 @@
 // leaves with a keepalive fetch on page unload.
 //
 // Sending is ordered: one POST at a time; messages queued meanwhile (or within
-// `batchDelay` ms for { batch: true }) go together as one batch POST.
+// `batchDelay` ms for { batch: true }) go together as one batch POST. Every
+// message carries a client id (`cid`), kept across resends: a POST whose
+// answer was lost (network failure, 503) is resent as is and the server stores
+// it once. A full mailbox (429 mailbox-full) is retried with backoff until
+// `sendRetryFor` ms have passed; 503 and 429 honour Retry-After.
+//
+// Over SSE the client acknowledges what it processed with its heartbeats
+// ({ack: id}, every `heartbeat_interval` and after `ackEvery` messages), so a
+// reader that keeps up never leaves a full mailbox for its senders.
 //
 // Events (all CustomEvent, details in brackets):
 //   registered {peer_id, name, reregistered}  open {transport}  transportchange {transport, reason}
@@ -40,11 +48,19 @@ const DEFAULTS = {
   reregister: true,
   leaveOnUnload: true,
   longpollWait: null, // seconds; default: the server's longpoll_max_wait
+  ackEvery: 64, // over SSE, acknowledge after this many messages (besides every heartbeat)
 };
 
 const MAX_BATCH = 100;
 const STREAM_MIN_LIFE = 5000; // ms: an SSE stream that lived longer ended routinely
 const SEEN_MAX = 2000;
+
+/** A client message id prefix, random per page load: cids must not repeat for a sender. */
+function randomPrefix() {
+  const bytes = new Uint8Array(8);
+  globalThis.crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(36).padStart(2, '0')).join('');
+}
 
 /** An HTTP or network failure, with the problem+json body when there is one. */
 export class SignalingError extends Error {
@@ -104,6 +120,11 @@ export class SignalingClient extends EventTarget {
     this._lastContact = 0;
     this._reregistering = null;
     this._generation = 0; // bumps on every (re)start of receiving; stale loops stop
+    this._cidPrefix = randomPrefix();
+    this._cidCount = 0;
+    this._acked = null; // the last id acknowledged with a heartbeat
+    this._sinceAck = 0; // messages processed over SSE since then
+    this._acking = false;
     this._onPageHide = () => this.leave({ keepalive: true });
   }
 
@@ -305,6 +326,9 @@ export class SignalingClient extends EventTarget {
     this.counters.received += 1;
     this._emit('message', envelope);
     this._emit(`message:${envelope.type}`, envelope);
+    if (id && this.transport === 'sse' && ++this._sinceAck >= this.options.ackEvery && !this._acking) {
+      this.heartbeat().catch(() => {});
+    }
   }
 
   /** Subscribe to messages of one type; returns an unsubscribe function. */
@@ -348,19 +372,31 @@ export class SignalingClient extends EventTarget {
     // Only the client's own requests keep presence alive (an open SSE stream
     // does not, so a frozen tab leaves): a heartbeat goes out whenever no
     // request (poll, send) reached the server for a while.
+    // Over SSE it goes out every interval regardless: it also acknowledges
+    // what the stream delivered (long-polls acknowledge by their cursor).
     this._heartbeatTimer = setInterval(() => {
       if (this._closed || this._reregistering) return;
-      if (Date.now() - this._lastContact < every * 0.9) return;
+      const unacked = this.transport === 'sse' && this._lastId && this._lastId !== this._acked;
+      if (!unacked && Date.now() - this._lastContact < every * 0.9) return;
       this.heartbeat().catch(() => {});
     }, every / 3);
   }
 
+  /** Keep the session alive; over SSE also acknowledge the last message processed. */
   async heartbeat() {
+    const ack = this.transport === 'sse' && this._lastId ? this._lastId : null;
+    const body = ack ? { ack } : {};
+    this._acking = true;
+    this._sinceAck = 0;
     try {
-      return await this._fetch('POST', '/v1/sessions/me/heartbeat', {});
+      const answer = await this._fetch('POST', '/v1/sessions/me/heartbeat', body);
+      if (ack) this._acked = ack;
+      return answer;
     } catch (error) {
       if (error.kind === 'unauthorized') this._sessionEnded();
       throw error;
+    } finally {
+      this._acking = false;
     }
   }
 
@@ -377,6 +413,7 @@ export class SignalingClient extends EventTarget {
 
   _enqueue(message, batch) {
     this.counters.sent += 1;
+    message.cid = `${this._cidPrefix}-${(this._cidCount++).toString(36)}`;
     return new Promise((resolve, reject) => {
       this._queue.push({ message, resolve, reject, batch, since: Date.now() });
       this._scheduleFlush(batch ? this.options.batchDelay : 0);
@@ -406,50 +443,73 @@ export class SignalingClient extends EventTarget {
   async _post(items) {
     let attempt = 0;
     for (;;) {
+      // The same message objects (and so the same cids) on every attempt: a
+      // resend after a lost answer is stored once.
       const body = items.length === 1 ? items[0].message : { messages: items.map((i) => i.message) };
+      let error;
       try {
         this.counters.posts += 1;
         const res = await this._fetch('POST', '/v1/messages', body);
         const ids = items.length === 1 ? [res.id] : res.ids;
         items.forEach((item, n) => item.resolve({ id: ids[n] }));
         return;
-      } catch (error) {
-        const kind = error.kind;
-        if (kind === 'peer-offline' || kind === 'mailbox-full') {
-          const bad = new Set(error.problem?.offline || error.problem?.full || []);
-          for (const item of items) {
-            if (item.message.to && bad.has(item.message.to)) item.reject(error);
-            else item.resolve({ id: null });
-          }
-          if (kind === 'peer-offline') {
-            const types = [...new Set(items.filter((i) => bad.has(i.message.to)).map((i) => i.message.type))];
-            this._emit('peer-offline', { peers: [...bad], types });
-          } else {
-            this._emit('send-error', { error, messages: items.map((i) => i.message) });
-          }
-          return;
-        }
-        const oldest = Math.min(...items.map((i) => i.since));
-        const retryable = kind === 'network' || kind === 'server' || kind === 'rate-limited' || kind === 'unauthorized';
-        if (!retryable || this._closed || Date.now() - oldest > this.options.sendRetryFor) {
-          items.forEach((item) => item.reject(error));
-          this._emit('send-error', { error, messages: items.map((i) => i.message) });
-          return;
-        }
-        this.counters.sendRetries += 1;
-        let delay = backoffDelay(attempt++, this.options.backoffBase, this.options.backoffMax);
-        if (kind === 'rate-limited') {
-          delay = Math.max(delay, error.retryAfter * 1000);
-          this._emit('rate-limited', { retryAfter: error.retryAfter });
-        }
-        if (kind === 'unauthorized') {
-          if (!this.options.reregister) { items.forEach((item) => item.reject(error)); return; }
-          await this._sessionEnded();
-          delay = 0;
-        }
-        await sleep(delay);
+      } catch (caught) {
+        error = caught;
       }
+      const kind = error.kind;
+      if (kind === 'peer-offline' || kind === 'mailbox-full') {
+        items = this._settleRefused(items, error);
+        if (!items.length) return;
+      }
+      const oldest = Math.min(...items.map((i) => i.since));
+      const retryable = ['network', 'server', 'rate-limited', 'unauthorized', 'mailbox-full', 'peer-offline'].includes(kind);
+      if (!retryable || this._closed || Date.now() - oldest > this.options.sendRetryFor) {
+        const final = kind === 'peer-offline' ? new SignalingError('mailbox-full', error.message, error) : error;
+        items.forEach((item) => item.reject(final));
+        this._emit('send-error', { error: final, messages: items.map((i) => i.message) });
+        return;
+      }
+      this.counters.sendRetries += 1;
+      let delay = backoffDelay(attempt++, this.options.backoffBase, this.options.backoffMax);
+      if (kind === 'rate-limited' || kind === 'server' || kind === 'mailbox-full' || kind === 'peer-offline') {
+        delay = Math.max(delay, error.retryAfter * 1000);
+      }
+      if (kind === 'rate-limited') this._emit('rate-limited', { retryAfter: error.retryAfter });
+      if (kind === 'unauthorized') {
+        if (!this.options.reregister) { items.forEach((item) => item.reject(error)); return; }
+        await this._sessionEnded();
+        delay = 0;
+      }
+      await sleep(delay);
     }
+  }
+
+  /**
+   * Settle the messages of a 404/429 answer: accepted ones resolve with their
+   * id, those to an offline peer reject, those to a full mailbox are returned
+   * for another try (the caller backs off until `sendRetryFor`).
+   */
+  _settleRefused(items, error) {
+    const problem = error.problem || {};
+    const ids = problem.ids || [];
+    const offline = new Set(problem.offline || []);
+    const full = new Set(problem.full || []);
+    const retry = [];
+    const gone = [];
+    items.forEach((item, n) => {
+      const to = item.message.to;
+      if (ids[n]) item.resolve({ id: ids[n] });
+      else if (to && offline.has(to)) gone.push(item);
+      else if (to && full.has(to)) retry.push(item);
+      else item.resolve({ id: null });
+    });
+    if (gone.length) {
+      const offlineError = new SignalingError('peer-offline', error.message, error);
+      gone.forEach((item) => item.reject(offlineError));
+      const types = [...new Set(gone.map((i) => i.message.type))];
+      this._emit('peer-offline', { peers: [...offline], types });
+    }
+    return retry;
   }
 
   // ---- directory, rooms, ICE ---------------------------------------------

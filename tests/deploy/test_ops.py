@@ -90,7 +90,7 @@ def test_readyz_and_healthz(app_server_factory):
 
 
 def test_logs_are_json_with_request_ids_and_no_tokens_or_bodies(app_server_factory):
-    app = app_server_factory({"LOG_LEVEL": "INFO"})
+    app = app_server_factory({"LOG_LEVEL": "INFO", "LOG_FORMAT": "json"})
     alice, bob = register(app.base, "Alice"), register(app.base, "Bob")
     sdp = "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=secret-sdp-marker\r\n"
     stream = bob.sse(query_token=True)  # EventSource puts the token in the URL

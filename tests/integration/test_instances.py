@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from tests.support.peers import Peer
 from tests.support.processes import wait_until
+
+# One redis-server and the 6-node Redis Cluster.
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 def test_send_on_one_instance_receive_on_the_other(two_apps):

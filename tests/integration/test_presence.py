@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.support.peers import Peer
 
 TTL = 3.0
+
+# One redis-server and the 6-node Redis Cluster.
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 def test_silent_peer_times_out_of_directory_and_room(app_server_factory):

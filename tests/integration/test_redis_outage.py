@@ -64,7 +64,8 @@ def test_redis_outage_then_recovery(app_server_factory, own_redis):
         # The hub reconnected and resubscribed, by itself, the channel bob waited on before the outage.
         redis_client = back.client()
         wait_until(
-            lambda: redis_client.pubsub_channels("*wake:bob-outage"), what="the hub to resubscribe bob's channel"
+            lambda: redis_client.pubsub_shardchannels("*{peer:bob-outage}:w"),
+            what="the hub to resubscribe bob's channel",
         )
         redis_client.close()
         # The data went with the server, so sessions start over: old tokens are refused...
@@ -100,7 +101,7 @@ def test_hub_reconnects_when_only_its_pubsub_connection_drops(app_server_factory
     app = app_server_factory({"REDIS_URL": own_redis.url, "HUB_RECHECK_INTERVAL": "60"})
     alice, bob = Peer(app, "Alice"), Peer(app, "Bob")
     redis_client = own_redis.client()
-    channel = f"*wake:{bob.id}"
+    channel = f"*{{peer:{bob.id}}}:w"
 
     def poll_and_wake(text: str) -> None:
         result = {}
@@ -113,9 +114,9 @@ def test_hub_reconnects_when_only_its_pubsub_connection_drops(app_server_factory
 
     try:
         poll_and_wake("before")
-        assert redis_client.pubsub_channels(channel)
+        assert redis_client.pubsub_shardchannels(channel)
         assert redis_client.client_kill_filter(_type="pubsub") == 1
-        wait_until(lambda: redis_client.pubsub_channels(channel), what="the hub to resubscribe")
+        wait_until(lambda: redis_client.pubsub_shardchannels(channel), what="the hub to resubscribe")
         poll_and_wake("after")
     finally:
         redis_client.close()

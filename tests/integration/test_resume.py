@@ -7,6 +7,9 @@ import pytest
 from tests.support.peers import Peer
 from tests.support.sse import SSEStream
 
+# One redis-server and the 6-node Redis Cluster.
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 def _ids(events) -> list[str]:
     return [e.id for e in events]

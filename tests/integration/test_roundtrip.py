@@ -5,8 +5,13 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from tests.support.peers import Peer
 from tests.support.processes import wait_until
+
+# One redis-server and the 6-node Redis Cluster.
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 def _check_envelope(envelope: dict, sent_id: str, sender: Peer, kind: str, data, before_ms: int) -> None:

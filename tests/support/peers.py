@@ -1,4 +1,8 @@
-"""A tiny HTTP client for the signaling API, as a test or benchmark peer sees it.
+"""The signaling API as a test or benchmark peer sees it, on top of the Python client.
+
+Registration, authentication and URLs come from :mod:`signaling_client`; the
+methods here return the raw :class:`requests.Response` so tests can check
+statuses and headers, and every message carries a fresh client id (``cid``).
 
 Every call takes an optional ``via`` (an :class:`AppServer` or a base URL) so
 one peer can talk to several instances that share a Redis. A peer made with
@@ -12,6 +16,9 @@ import weakref
 from urllib.parse import quote
 
 import requests
+
+from signaling_client import Client, SignalingError
+from signaling_client.messages import new_cid
 
 from .sse import SSEStream
 
@@ -46,13 +53,11 @@ class Peer:
         if not keep_alive:
             self.http.headers["Connection"] = "close"
         Peer.live.add(self)
-        body: dict = {"name": name} if peer_id is None else {"name": name, "peer_id": peer_id}
-        if listed:
-            body["listed"] = True
-        response = self.http.post(self.server + "/v1/sessions", json=body, timeout=10)
-        if response.status_code != 201:
-            raise AssertionError(f"register {name!r}: {response.status_code} {response.text}")
-        self.session = response.json()
+        self.client = Client(self.server, http=self.http, timeout=10)
+        try:
+            self.session = self.client.register(name, peer_id, listed=listed)
+        except SignalingError as error:
+            raise AssertionError(f"register {name!r}: {error.status} {error.problem}") from None
         self.id: str = self.session["peer_id"]
         self.name: str = self.session["name"]
         self.token: str = self.session["token"]
@@ -65,9 +70,14 @@ class Peer:
     def _url(self, path: str, via) -> str:
         return (base_of(via) if via is not None else self.server) + path
 
+    def _call(self, method: str, path: str, via=None, **kwargs) -> requests.Response:
+        """One request as this peer (its current token), to its server or to ``via``."""
+        base = base_of(via) if via is not None else None
+        return self.client.request(method, path, base=base, headers=self.auth, **kwargs)
+
     def send(self, to: str, data, kind: str = "note", via=None, **extra) -> requests.Response:
-        body = {"to": to, "type": kind, "data": data, **extra}
-        return self.http.post(self._url("/v1/messages", via), json=body, headers=self.auth, timeout=10)
+        body = {"to": to, "type": kind, "data": data, "cid": new_cid(), **extra}
+        return self._call("POST", "/v1/messages", via, json=body)
 
     def send_ok(self, to: str, data, kind: str = "note", via=None) -> str:
         """Send and insist on 202; returns the message id."""
@@ -76,28 +86,24 @@ class Peer:
         return response.json()["id"]
 
     def send_room(self, room: str, data, kind: str = "note", via=None) -> requests.Response:
-        body = {"room": room, "type": kind, "data": data}
-        return self.http.post(self._url("/v1/messages", via), json=body, headers=self.auth, timeout=10)
+        body = {"room": room, "type": kind, "data": data, "cid": new_cid()}
+        return self._call("POST", "/v1/messages", via, json=body)
 
     def poll(self, cursor: str | None = None, wait: float = 0, via=None, timeout: float | None = None) -> dict:
         """One long-poll (or short poll); advances :attr:`cursor`."""
         cursor = self.cursor if cursor is None else cursor
-        response = self.http.get(
-            self._url("/v1/messages", via),
-            params={"cursor": cursor, "wait": wait},
-            headers=self.auth,
-            timeout=timeout or wait + 10,
-        )
+        params = {"cursor": cursor, "wait": wait}
+        response = self._call("GET", "/v1/messages", via, params=params, timeout=timeout or wait + 10)
         assert response.status_code == 200, response.text
         body = response.json()
         self.cursor = body["cursor"]
         return body
 
     def join(self, room: str, via=None) -> requests.Response:
-        return self.http.post(self._url(f"/v1/rooms/{room}/members", via), headers=self.auth, timeout=10)
+        return self._call("POST", f"/v1/rooms/{room}/members", via)
 
     def get(self, path: str, via=None) -> requests.Response:
-        return self.http.get(self._url(path, via), headers=self.auth, timeout=10)
+        return self._call("GET", path, via)
 
     def sse(self, via=None, last_event_id: str | None = None, query_token: bool = True) -> SSEStream:
         """Open ``GET /v1/events`` the way EventSource does (token in the query string)."""

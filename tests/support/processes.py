@@ -101,6 +101,8 @@ class AppServer:
             "PYTHONUNBUFFERED": "1",
             **(env or {}),
         }
+        # A None value removes the variable (e.g. WEB_CONCURRENCY, to get gunicorn.conf.py's default).
+        self.env = {k: v for k, v in self.env.items() if v is not None}
         self.command = command or [str(VENV_BIN / "gunicorn"), "main:app"]
         self.log = tempfile.NamedTemporaryFile(prefix="app-", suffix=".log", delete=False)
         self.process: subprocess.Popen | None = None

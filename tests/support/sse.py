@@ -8,81 +8,18 @@ sees exactly the bytes a browser's EventSource would, including ``id:``,
 
 from __future__ import annotations
 
-import json
 import socket
 import time
 from collections import deque
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from signaling_client.sse import Event, EventStreamParser
 
-@dataclass
-class Event:
-    """One dispatched SSE event (``data`` joined with newlines, as EventSource does)."""
-
-    id: str | None = None
-    event: str = "message"
-    data: str = ""
-    retry: int | None = None
-
-    def json(self):
-        return json.loads(self.data)
+__all__ = ["Event", "SSEStream"]
 
 
-@dataclass
-class _Parser:
-    """Incremental ``text/event-stream`` parser (lines end with LF; CR LF tolerated).
-
-    It yields every frame (the lines up to a blank line) as a dict of its fields,
-    ``data`` lines joined with newlines and comment lines listed under ``":"``,
-    together with the :class:`Event` the frame dispatches (None for a frame of
-    only ``retry:`` or comments, which EventSource does not dispatch).
-    """
-
-    buffer: bytearray = field(default_factory=bytearray)
-    frame: dict = field(default_factory=dict)
-    fields: dict = field(default_factory=dict)
-    data: list = field(default_factory=list)
-    comments: int = 0
-    retry: int | None = None
-
-    def feed(self, chunk: bytes) -> list[tuple[dict, Event | None]]:
-        self.buffer += chunk
-        out = []
-        while True:
-            end = self.buffer.find(b"\n")
-            if end < 0:
-                return out
-            line = self.buffer[:end].decode().rstrip("\r")
-            del self.buffer[: end + 1]
-            if line == "":
-                event = None
-                if self.data or self.fields:
-                    event = Event(
-                        id=self.fields.get("id"),
-                        event=self.fields.get("event", "message"),
-                        data="\n".join(self.data),
-                        retry=self.retry,
-                    )
-                if self.frame:
-                    out.append((self.frame, event))
-                self.frame, self.fields, self.data = {}, {}, []
-                continue
-            name, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if name == "":
-                self.comments += 1
-                self.frame.setdefault(":", []).append(value)
-                continue
-            if name == "data":
-                self.data.append(value)
-                self.frame["data"] = "\n".join(self.data)
-                continue
-            self.frame[name] = value
-            if name == "retry":
-                self.retry = int(value)
-            else:
-                self.fields[name] = value
+# The parser and Event are the Python client's (one copy); the old names stay for existing tests.
+_Parser = EventStreamParser
 
 
 class SSEStream:
@@ -99,7 +36,7 @@ class SSEStream:
         self._crlf_left = 0  # bytes of the CR LF after a chunk still to come
         self.eof = False
         self.body = bytearray()  # decoded body bytes (kept for non-200 answers and debugging)
-        self._parser = _Parser()
+        self._parser = EventStreamParser()
         self._frames: deque[tuple[dict, Event | None]] = deque()
         self.status, self.headers = self._read_head(time.monotonic() + timeout)
         self.chunked = self.headers.get("transfer-encoding", "").lower() == "chunked"

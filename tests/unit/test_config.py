@@ -58,7 +58,7 @@ def test_heroku_tls_url_is_taken_when_redis_url_is_absent():
 @pytest.mark.parametrize("env", [{"GAE_ENV": "standard"}, {"GAE_APPLICATION": "s~demo"}])
 def test_app_engine_standard_gets_longpoll_only(env):
     """App Engine standard buffers responses, so SSE would deliver nothing until the stream ends."""
-    assert load(env).transports == ("longpoll",)
+    assert load({**env, **REDIS}).transports == ("longpoll",)
 
 
 def test_transports_can_be_set_and_unknown_ones_are_refused():

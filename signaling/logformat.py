@@ -1,0 +1,72 @@
+"""The one log line format for the whole process: app loggers and gunicorn's own.
+
+JSON lines on a platform (Cloud Logging and Heroku's drains read ``severity``
+and fields from them) or with ``LOG_FORMAT=json``; one readable line per record
+in development. This module imports only the standard library, so
+gunicorn.conf.py can load it in the master without importing Flask before the
+gevent workers fork.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+FORMATS = ("text", "json")
+
+
+def _fields(record: logging.LogRecord) -> dict:
+    """Structured fields a caller attached with ``extra={"fields": {...}}``."""
+    return getattr(record, "fields", None) or {}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, severity, logger, message, pid and the record's fields.
+
+    The timestamp text is made once per second, not per line (it showed in
+    the per-message profile, bench/README.md).
+    """
+
+    _second = -1
+    _stamp = ""
+
+    def _time(self, created: float) -> str:
+        second = int(created)
+        if second != self._second:
+            self._stamp = self.formatTime(logging.makeLogRecord({"created": created}), "%Y-%m-%dT%H:%M:%S")
+            self._second = second
+        return self._stamp
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self._time(record.created),
+            "level": record.levelname,
+            "severity": record.levelname,  # what Google Cloud Logging reads from a JSON line
+            "logger": record.name,
+            "message": record.getMessage(),
+            "pid": record.process,
+        }
+        entry.update(_fields(record))
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    """``12:00:01 INFO signaling.access: GET /v1/events 200  ms=1.2 request_id=...`` for a terminal."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        fields = _fields(record)
+        if fields:
+            extra = " ".join(f"{k}={v}" for k, v in fields.items() if k not in ("method", "path", "status"))
+            line = f"{line}  {extra}" if extra else line
+        return line
+
+
+def formatter(kind: str) -> logging.Formatter:
+    """The formatter for ``kind`` (a :data:`FORMATS` value, as settled by signaling/config.py)."""
+    return JsonFormatter() if kind == "json" else TextFormatter()

@@ -1,0 +1,60 @@
+"""STREAM_LIMIT: excess streams and long-polls are refused at once; short requests and freed slots still work."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.conftest import checked_client, register_on
+from tests.unit.test_sse import Stream
+
+
+@pytest.fixture
+def tight(make_app):
+    """One waiting request per process."""
+    return checked_client(make_app(stream_limit=1))
+
+
+def test_a_stream_over_the_limit_gets_503_with_retry_after(tight):
+    _, alice, _ = register_on(tight, "Alice")
+    _, bob, _ = register_on(tight, "Bob")
+    first = Stream(tight.get("/v1/events", headers=alice))
+    try:
+        first.frame()
+        refused = tight.get("/v1/events", headers=bob)
+        assert refused.status_code == 503
+        assert refused.mimetype == "application/problem+json"
+        assert refused.get_json()["type"].endswith("too-many-streams")
+        assert int(refused.headers["Retry-After"]) >= 1
+    finally:
+        first.close()
+
+
+def test_short_requests_are_served_while_streams_are_at_the_limit(tight):
+    bob_id, _, _ = register_on(tight, "Bob")
+    _, alice, _ = register_on(tight, "Alice")
+    first = Stream(tight.get("/v1/events", headers=alice))
+    try:
+        first.frame()
+        assert tight.post("/v1/messages", json={"to": bob_id, "type": "x", "data": 1}, headers=alice).status_code == 202
+        assert tight.post("/v1/sessions/me/heartbeat", headers=alice).status_code == 200
+        assert tight.get("/v1/messages?wait=0", headers=alice).status_code == 200  # a short poll does not wait
+        assert tight.get("/v1/messages?wait=1", headers=alice).status_code == 503  # a long-poll does
+    finally:
+        first.close()
+
+
+def test_a_closed_stream_gives_its_slot_back(tight):
+    _, alice, _ = register_on(tight, "Alice")
+    for _ in range(3):
+        stream = Stream(tight.get("/v1/events", headers=alice))
+        stream.frame()
+        stream.close()
+    assert tight.get("/v1/messages?wait=0.05", headers=alice).status_code == 200
+
+
+def test_a_refused_token_does_not_hold_a_slot(tight):
+    assert tight.get("/v1/events?token=forged").status_code == 401
+    _, alice, _ = register_on(tight, "Alice")
+    stream = Stream(tight.get("/v1/events", headers=alice))
+    stream.frame()
+    stream.close()
