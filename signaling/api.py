@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from . import validation as v
 from .auth import authenticate
-from .errors import Problem
+from .errors import Problem, bad_request
 from .ice import ice_servers
 from .relay import NotAMember, OutcomeUnknown, Outgoing, Relayed, relay
 from .state import signaling
@@ -15,13 +16,13 @@ from .store import PeerTaken, RoomFull
 bp = Blueprint("api", __name__, url_prefix="/v1")
 
 
-def _members(pairs: list[tuple[str, str]]) -> list[dict]:
+def _members(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
     return [{"peer_id": p, "name": n} for p, n in pairs]
 
 
 # sessions -----------------------------------------------------------------
 @bp.post("/sessions")
-def register():
+def register() -> ResponseReturnValue:
     body = v.json_object(request)
     name = v.display_name(body.get("name"))
     wanted = body.get("peer_id")
@@ -61,20 +62,20 @@ def register():
 
 
 @bp.get("/sessions/me")
-def whoami():
+def whoami() -> ResponseReturnValue:
     session = authenticate()
     return jsonify(peer_id=session.peer_id, name=session.name, listed=session.listed)
 
 
 @bp.delete("/sessions/me")
-def leave():
+def leave() -> ResponseReturnValue:
     session = authenticate()
     signaling().store.end_session(session.peer_id, session.sid)
     return Response(status=204)
 
 
 @bp.post("/sessions/me/heartbeat")
-def heartbeat():
+def heartbeat() -> ResponseReturnValue:
     """Keep the session alive; ``{"ack": id}`` also drops the mail up to ``id``.
 
     An SSE reader acknowledges this way while it streams, so a reader that
@@ -84,7 +85,7 @@ def heartbeat():
     if request.content_length or request.mimetype:
         value = v.json_object(request).get("ack")
         if value is not None and not isinstance(value, str):
-            raise v.bad_request("'ack' must be a message id or null", field="ack")
+            raise bad_request("'ack' must be a message id or null", field="ack")
         ack = v.cursor(value, field="ack")
     session = authenticate()
     state = signaling()
@@ -94,14 +95,14 @@ def heartbeat():
 
 
 @bp.get("/ice-servers")
-def ice():
+def ice() -> ResponseReturnValue:
     session = authenticate()
     return jsonify(ice_servers=ice_servers(signaling().settings, session.peer_id))
 
 
 # directory ----------------------------------------------------------------
 @bp.get("/peers")
-def peers():
+def peers() -> ResponseReturnValue:
     """A page of the listed sessions; ``If-None-Match`` with the last ETag answers 304 when nothing changed."""
     state = signaling()
     limit = v.whole_number(request.args.get("limit"), "limit", 50, 1, state.settings.peers_page_max)
@@ -122,7 +123,7 @@ def peers():
 
 # rooms --------------------------------------------------------------------
 @bp.post("/rooms/<room>/members")
-def join(room: str):
+def join(room: str) -> ResponseReturnValue:
     v.room_name(room)
     session = authenticate()
     state = signaling()
@@ -140,7 +141,7 @@ def join(room: str):
 
 
 @bp.delete("/rooms/<room>/members/me")
-def part(room: str):
+def part(room: str) -> ResponseReturnValue:
     v.room_name(room)
     session = authenticate()
     signaling().store.leave_room(room, session.peer_id, reason="left")
@@ -148,7 +149,7 @@ def part(room: str):
 
 
 @bp.get("/rooms/<room>")
-def room_info(room: str):
+def room_info(room: str) -> ResponseReturnValue:
     v.room_name(room)
     authenticate()
     state = signaling()
@@ -159,31 +160,31 @@ def room_info(room: str):
 # sending ------------------------------------------------------------------
 def _parse_message(item: object) -> Outgoing:
     if not isinstance(item, dict):
-        raise v.bad_request("Each message must be a JSON object")
+        raise bad_request("Each message must be a JSON object")
     to, room = item.get("to"), item.get("room")
     for key in ("to", "room"):
         if key in item and item[key] is None:
-            raise v.bad_request(f"'{key}' must be a string when present", field=key)
+            raise bad_request(f"'{key}' must be a string when present", field=key)
     if to is None and room is None:
-        raise v.bad_request("A message needs 'to' (a peer id) or 'room'")
+        raise bad_request("A message needs 'to' (a peer id) or 'room'")
     if to is not None:
         v.peer_id(to, "to")
     if room is not None:
         v.room_name(room)
     if "data" not in item:
-        raise v.bad_request("A message needs 'data' (any JSON value, null allowed)", field="data")
+        raise bad_request("A message needs 'data' (any JSON value, null allowed)", field="data")
     return Outgoing(to, room, v.message_type(item.get("type")), item["data"], v.client_id(item.get("cid")))
 
 
 @bp.post("/messages")
-def send():
+def send() -> ResponseReturnValue:
     """One message (``{to|room, type, data}``) or a batch (``{messages: [...]}``): 202 when all were stored."""
     body = v.json_object(request)
     state = signaling()
     batch = "messages" in body
     items = body["messages"] if batch else [body]
     if not isinstance(items, list) or not 1 <= len(items) <= state.settings.max_batch:
-        raise v.bad_request(f"'messages' must be a list of 1 to {state.settings.max_batch} messages")
+        raise bad_request(f"'messages' must be a list of 1 to {state.settings.max_batch} messages")
     parsed = [_parse_message(item) for item in items]
     session = authenticate(cost=len(parsed))
     if session.retry_after_ms:
@@ -225,10 +226,10 @@ def _refused(relayed: Relayed) -> Problem:
     ``ids`` lists, per message, its id when every direct recipient took it,
     else null: those messages were not accepted and may be resent.
     """
-    extra = {"offline": relayed.offline, "full": relayed.full, "ids": relayed.accepted}
+    offline, full, ids = relayed.offline, relayed.full, relayed.accepted
     if relayed.offline:
         detail = "No live session for: " + ", ".join(relayed.offline)
-        return Problem(404, "peer-offline", "Recipient offline", detail, **extra)
+        return Problem(404, "peer-offline", "Recipient offline", detail, offline=offline, full=full, ids=ids)
     return Problem(
         429,
         "mailbox-full",
@@ -237,5 +238,7 @@ def _refused(relayed: Relayed) -> Problem:
         if relayed.over_share
         else "The recipient is not reading its messages",
         headers={"Retry-After": "2"},
-        **extra,
+        offline=offline,
+        full=full,
+        ids=ids,
     )
