@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from typing import Any
 
 from flask import Request
 
 from . import textrules
 from .directory import decode_cursor
+from .envelope import SERVER_EVENTS
 from .errors import Problem, bad_request
-from .store import SERVER_EVENTS
 
 PEER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 TYPE = re.compile(r"[A-Za-z][A-Za-z0-9._:-]{0,63}")
@@ -36,7 +37,7 @@ def json_content(request: Request) -> None:
         )
 
 
-def json_object(request: Request) -> dict:
+def json_object(request: Request) -> dict[str, Any]:
     """The body as a JSON object: 415 unless declared JSON, 400 unless a JSON object.
 
     Python's parser also takes NaN/Infinity and lone surrogates, which would
@@ -54,7 +55,7 @@ def json_object(request: Request) -> dict:
     return data
 
 
-def flag(value, field: str) -> bool:
+def flag(value: object, field: str) -> bool:
     if not isinstance(value, bool):
         raise bad_request(f"'{field}' must be true or false", field=field)
     return value
@@ -75,7 +76,7 @@ def search_prefix(value: str) -> str:
     return value.strip()
 
 
-def display_name(value) -> str:
+def display_name(value: object) -> str:
     """A display name: 1-64 characters once surrounding space is trimmed, none unsafe.
 
     Unsafe are controls, format characters (bidi overrides, zero-width),
@@ -91,28 +92,30 @@ def display_name(value) -> str:
     return value.strip()
 
 
-def matching(pattern: re.Pattern, value, field: str, what: str) -> str:
+def matching(pattern: re.Pattern[str], value: object, field: str, what: str) -> str:
     if not isinstance(value, str) or not pattern.fullmatch(value):
         raise bad_request(f"'{field}' must be {what}", field=field)
     return value
 
 
-def peer_id(value, field: str = "peer_id") -> str:
+def peer_id(value: object, field: str = "peer_id") -> str:
     return matching(PEER_ID, value, field, "1-64 letters, digits, '-' or '_'")
 
 
-def room_name(value, field: str = "room") -> str:
+def room_name(value: object, field: str = "room") -> str:
     """A room name: 1-64 characters, none of them ASCII punctuation, space or unsafe; returned in NFC.
 
     Any script works (会議室, Zürich, 🎉). The name comes back NFC-normalized,
     so one name is one room whatever the sender's keyboard composed.
     """
     if not isinstance(value, str) or not textrules.ROOM.fullmatch(value):
-        raise bad_request(f"'{field}' must be 1-64 characters without spaces or ASCII punctuation but - and _", field=field)
+        raise bad_request(
+            f"'{field}' must be 1-64 characters without spaces or ASCII punctuation but - and _", field=field
+        )
     return unicodedata.normalize("NFC", value)
 
 
-def message_type(value) -> str:
+def message_type(value: object) -> str:
     kind = matching(TYPE, value, "type", "a name like 'offer' (letters, digits, . _ : -; max 64)")
     if kind in SERVER_EVENTS:
         raise bad_request(f"'{kind}' is sent by the server only", field="type")
@@ -128,7 +131,7 @@ def cursor(value: str | None, field: str = "cursor") -> str:
     return matching(CURSOR, value, field, "a message id like '1700000000000-0' or '0'")
 
 
-def client_id(value) -> str:
+def client_id(value: object) -> str:
     """A client message id (``cid``): 1-64 of letters, digits and ``. _ : -``; '' when absent."""
     if value is None:
         return ""

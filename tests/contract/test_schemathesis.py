@@ -82,9 +82,7 @@ EVENT_DATA = {"ready": "ReadyEvent", "message": "Envelope"}
 @schemathesis.check
 def sse_event_data(ctx, response, case):
     """Each event's ``data`` is JSON of the shape its event type promises (SseEvent's contentSchema)."""
-    if response.status_code != 200 or not response.headers.get("Content-Type", [""])[0].startswith(
-        "text/event-stream"
-    ):
+    if response.status_code != 200 or not response.headers.get("Content-Type", [""])[0].startswith("text/event-stream"):
         return None
     events = [frame for frame in response.text.split("\n\n") if "data:" in frame]
     assert events and events[0].split("\n")[1] == "event: ready", response.text[:200]

@@ -26,7 +26,10 @@ def raw_exchange(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]
 
 CASES = {
     "url over limit_request_line": (b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
-    "a header over limit_request_field_size": (b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 9000 + b"\r\n\r\n", 431),
+    "a header over limit_request_field_size": (
+        b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 9000 + b"\r\n\r\n",
+        431,
+    ),
     "over limit_request_fields headers": (
         b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(120)) + b"\r\n",
         431,

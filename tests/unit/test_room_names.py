@@ -32,7 +32,9 @@ def test_a_decomposed_name_is_the_same_room(make_app):
     decomposed = unicodedata.normalize("NFD", "Zürich")
     response = client.post(f"/v1/rooms/{quote(decomposed)}/members", headers=headers)
     assert response.status_code == 200 and response.get_json()["room"] == "Zürich"
-    assert [m["name"] for m in client.get(f"/v1/rooms/{quote('Zürich')}", headers=headers).get_json()["members"]] == ["Ren"]
+    assert [m["name"] for m in client.get(f"/v1/rooms/{quote('Zürich')}", headers=headers).get_json()["members"]] == [
+        "Ren"
+    ]
 
 
 @pytest.mark.parametrize("room", BAD)
