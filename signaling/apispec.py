@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -18,11 +19,12 @@ from .config import Settings
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 
 
-def _parameter(operation: dict, name: str) -> dict:
-    return next(p for p in operation["parameters"] if p.get("name") == name)["schema"]
+def _parameter(operation: dict[str, Any], name: str) -> dict[str, Any]:
+    schema: dict[str, Any] = next(p for p in operation["parameters"] if p.get("name") == name)["schema"]
+    return schema
 
 
-def with_limits(spec: dict, peers_page_max: int, longpoll_max_wait: float, max_batch: int) -> dict:
+def with_limits(spec: dict[str, Any], peers_page_max: int, longpoll_max_wait: float, max_batch: int) -> dict[str, Any]:
     """``spec`` (changed in place) stating the deployment's maxima."""
     limit = _parameter(spec["paths"]["/v1/peers"]["get"], "limit")
     limit["maximum"] = peers_page_max
@@ -36,7 +38,8 @@ def with_limits(spec: dict, peers_page_max: int, longpoll_max_wait: float, max_b
 def _render(peers_page_max: int, longpoll_max_wait: float, max_batch: int) -> str:
     spec = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
     spec = with_limits(spec, peers_page_max, longpoll_max_wait, max_batch)
-    return yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=120)
+    text: str = yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=120)
+    return text
 
 
 def document(settings: Settings) -> str:

@@ -12,6 +12,7 @@ imports nothing of the app (only gunicorn and the standard library).
 from __future__ import annotations
 
 import json
+import socket
 
 from gunicorn import util
 from gunicorn.workers.ggevent import GeventWorker
@@ -20,10 +21,10 @@ SLUGS = {400: "invalid-request", 403: "forbidden", 414: "uri-too-long", 417: "ex
          431: "headers-too-large", 500: "internal-error", 501: "not-implemented"}  # fmt: skip
 
 
-def write_problem(sock, status_int: int, reason: str, mesg: str) -> None:
+def write_problem(sock: socket.socket, status_int: int, reason: str, mesg: str) -> None:
     """What ``gunicorn.util.write_error`` writes, as application/problem+json."""
     slug = SLUGS.get(status_int, "invalid-request" if status_int < 500 else "internal-error")
-    problem = {"type": f"urn:http-signaling:problem:{slug}", "title": reason, "status": status_int}
+    problem: dict[str, object] = {"type": f"urn:http-signaling:problem:{slug}", "title": reason, "status": status_int}
     if mesg:
         problem["detail"] = mesg
     body = json.dumps(problem).encode()  # ASCII: json.dumps escapes the rest
@@ -34,7 +35,7 @@ def write_problem(sock, status_int: int, reason: str, mesg: str) -> None:
     util.write_nonblock(sock, head.encode("latin-1") + body)
 
 
-class ProblemGeventWorker(GeventWorker):
+class ProblemGeventWorker(GeventWorker):  # type: ignore[misc]  # gunicorn is untyped
     """gunicorn's gevent worker, answering its own errors as problem+json."""
 
     def init_process(self) -> None:
