@@ -13,14 +13,14 @@
 
 import { t } from './i18n.js';
 import { say, startPage } from './lang-switch.js';
-import { mediaBlockedByInsecurePage } from './media-errors.js';
+import { mediaBlockedByInsecurePage } from './client/media-errors.js';
 import { CallAlerts } from './phone-alerts.js';
 import { PhoneLine, RING_TIMEOUT_MS } from './phone-call.js';
 import { contactItem, initial, missedItem } from './phone-contacts.js';
 import { PhoneDirectory } from './phone-directory.js';
 import { TabLock } from './phone-tab.js';
 import { Tones } from './phone-tones.js';
-import { SignalingClient } from './signaling.js';
+import { SignalingClient } from './client/signaling.js';
 import './strings/phone.js';
 
 const NAME_KEY = 'signaling.name'; // shared with the other apps

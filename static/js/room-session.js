@@ -17,8 +17,9 @@
 //   member-updated {member}  track {member, track, kind}  chat {member, text, ts}
 //   connection {member, state}  left {}
 
-import { PeerCall } from './call.js';
-import { SignalingClient } from './signaling.js';
+import { PeerCall } from './client/call.js';
+import { signalingSend } from './client/call-signaling.js';
+import { SignalingClient } from './client/signaling.js';
 
 const RTC_TYPE = 'rtc';
 // Each member uploads one video per other member (mesh): the more people, the
@@ -110,7 +111,7 @@ export class RoomSession extends EventTarget {
   _route(env) {
     const member = this.members.get(env.from);
     if (member) {
-      member.call.handleMessage(env);
+      member.call.handleMessage(env.data);
       return;
     }
     const queue = this._early.get(env.from) || [];
@@ -126,11 +127,12 @@ export class RoomSession extends EventTarget {
       this._remove(peerId, 'rejoined', { quiet: true });
     }
     const call = new PeerCall({
-      signaling: this.client,
+      send: signalingSend(this.client, peerId, RTC_TYPE),
+      localId: this.peerId,
+      iceServers: this.client.iceServers,
       remoteId: peerId,
       callId: `room:${this.room}`,
       tracks: { audio: this.media.audioTrack, video: this.media.videoTrack },
-      autoSubscribe: false,
     });
     const member = { peer_id: peerId, name, call, state: { camera: true, mic: true, screen: false }, known: false, connection: 'new' };
     this.members.set(peerId, member);
@@ -147,7 +149,7 @@ export class RoomSession extends EventTarget {
     this._early.delete(peerId);
     this._emit('member-added', { member, quiet: quiet || Boolean(existing) });
     this._limitBitrate();
-    for (const env of early) call.handleMessage(env);
+    for (const env of early) call.handleMessage(env.data);
   }
 
   /** Start the ghost clock when a connection drops; stop it when it is back. */
