@@ -30,51 +30,82 @@
 //   registered {peer_id, name, reregistered}  open {transport}  transportchange {transport, reason}
 //   reconnecting {attempt, delay, reason}     message {envelope}  (also `message:<type>` per type)
 //   peer-offline {peers, type}  rate-limited {retryAfter}  session-ended {reregistering}
-//   send-error {error, message}  closed {}
+//   send-error {error, messages}  statechange {state, previous}  closed {}
+//
+// Lifecycle (`client.state`): idle -> connecting -> open <-> reconnecting -> closed.
+// close() settles every pending promise: connect() and queued or in-flight
+// sends reject with a SignalingError of kind 'closed'.
+//
+// The parts, one job each: http.js (requests, SignalingError), sse-receiver.js
+// and longpoll-receiver.js (the Receiver interface of receiver.js),
+// send-queue.js (ordering, batching, cids, retries). This file is the policy
+// between them: which transport, when to reconnect, dedupe, acks, presence.
 
+import { Emitter } from './emitter.js';
+import { SignalingError, backoffDelay, request, sleep } from './http.js';
+import { LongPollReceiver } from './longpoll-receiver.js';
+import { SendQueue } from './send-queue.js';
+import { SseReceiver } from './sse-receiver.js';
+
+export { SignalingError, backoffDelay };
+
+/**
+ * @typedef {object} SignalingOptions
+ * @property {string} [base] URL prefix of the API ('' = same origin)
+ * @property {string} [name]
+ * @property {string|null} [peerId] ask for this peer id (a taken one gets a new id)
+ * @property {boolean} [listed] true: appear in GET /v1/peers (the phone); rooms and tools stay unlisted
+ * @property {'auto'|'sse'|'longpoll'} [transport]
+ * @property {boolean} [readUrlParams] ?transport=longpoll|sse in the page URL
+ * @property {number} [sseReadyTimeout] ms
+ * @property {number} [sseFailuresBeforeFallback]
+ * @property {number} [batchDelay] ms
+ * @property {number} [backoffBase] ms
+ * @property {number} [backoffMax] ms
+ * @property {number} [sendRetryFor] keep retrying a send through outages this long (ms)
+ * @property {boolean} [reregister] register again (same peer id) when the session ended
+ * @property {boolean} [leaveOnUnload] DELETE the session on pagehide
+ * @property {number|null} [longpollWait] seconds; default: the server's longpoll_max_wait
+ * @property {number} [ackEvery] over SSE, acknowledge after this many messages (besides every heartbeat)
+ */
+
+/**
+ * The registration answer (POST /v1/sessions).
+ * @typedef {{peer_id: string, name: string, token: string, ice_servers: RTCIceServer[],
+ *   transports?: string[], heartbeat_interval?: number, longpoll_max_wait?: number, listed?: boolean}} Session
+ * @typedef {{id: string, type: string, from: string, from_name?: string, data: any, room?: string, ts?: number}} Envelope
+ * @typedef {'idle'|'connecting'|'open'|'reconnecting'|'closed'} State
+ */
+
+/** @type {Required<SignalingOptions>} */
 const DEFAULTS = {
   base: '',
   name: '',
   peerId: null,
-  listed: false, // true: appear in GET /v1/peers (the phone); rooms and tools stay unlisted
-  transport: 'auto', // 'auto' | 'sse' | 'longpoll'
-  readUrlParams: true, // ?transport=longpoll|sse in the page URL
+  listed: false,
+  transport: 'auto',
+  readUrlParams: true,
   sseReadyTimeout: 4000,
   sseFailuresBeforeFallback: 3,
   batchDelay: 6,
   backoffBase: 250,
   backoffMax: 10000,
-  sendRetryFor: 20000, // keep retrying a send through outages this long (ms)
+  sendRetryFor: 20000,
   reregister: true,
   leaveOnUnload: true,
-  longpollWait: null, // seconds; default: the server's longpoll_max_wait
-  ackEvery: 64, // over SSE, acknowledge after this many messages (besides every heartbeat)
+  longpollWait: null,
+  ackEvery: 64,
 };
 
-const MAX_BATCH = 100;
 const STREAM_MIN_LIFE = 5000; // ms: an SSE stream that lived longer ended routinely
 const SEEN_MAX = 2000;
 
-/** A client message id prefix, random per page load: cids must not repeat for a sender. */
-function randomPrefix() {
-  const bytes = new Uint8Array(8);
-  globalThis.crypto.getRandomValues(bytes);
-  return Array.from(bytes, (b) => b.toString(36).padStart(2, '0')).join('');
-}
-
-/** An HTTP or network failure, with the problem+json body when there is one. */
-export class SignalingError extends Error {
-  constructor(kind, message, { status = 0, problem = null, retryAfter = 0 } = {}) {
-    super(message);
-    this.name = 'SignalingError';
-    this.kind = kind; // network | peer-offline | rate-limited | mailbox-full | unauthorized | invalid | server
-    this.status = status;
-    this.problem = problem;
-    this.retryAfter = retryAfter; // seconds
-  }
-}
-
-/** Compare two stream ids ("ms-seq"); '0' is the smallest. */
+/**
+ * Compare two stream ids ("ms-seq"); '0' is the smallest.
+ * @param {string} a
+ * @param {string} b
+ * @returns {number} <0, 0 or >0
+ */
 export function compareIds(a, b) {
   const [am, as = '0'] = String(a).split('-');
   const [bm, bs = '0'] = String(b).split('-');
@@ -83,83 +114,138 @@ export function compareIds(a, b) {
   return Number(as) - Number(bs);
 }
 
-/** Exponential backoff with full jitter: a random delay in [d/2, d]. */
-export function backoffDelay(attempt, base = 250, max = 10000, random = Math.random) {
-  const d = Math.min(max, base * 2 ** Math.max(0, attempt));
-  return Math.round(d / 2 + (random() * d) / 2);
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-export class SignalingClient extends EventTarget {
+export class SignalingClient extends Emitter {
+  /** @param {SignalingOptions} [options] */
   constructor(options = {}) {
     super();
+    /** @type {Required<SignalingOptions>} */
     this.options = { ...DEFAULTS, ...options };
     if (this.options.readUrlParams && typeof location !== 'undefined') {
       const forced = new URLSearchParams(location.search).get('transport');
       if (forced === 'longpoll' || forced === 'sse') this.options.transport = forced;
     }
-    this.session = null; // the registration answer
-    this.transport = null; // 'sse' | 'longpoll' while receiving
+    /** @type {Session|null} the registration answer */
+    this.session = null;
+    /** @type {'sse'|'longpoll'|null} while receiving */
+    this.transport = null;
+    /** @type {State} */
+    this.state = 'idle';
     this.connected = false; // receiving is live
     this.cursor = '0';
+    /** @type {Set<string>} rooms joined, joined again after a re-registration */
     this.rooms = new Set();
     this.counters = { registrations: 0, sseOpens: 0, sseReady: 0, sseErrors: 0, polls: 0, posts: 0, sent: 0, sendRetries: 0, received: 0, duplicates: 0 };
+    /** @type {Set<string>} */
     this._seen = new Set();
-    this._queue = [];
-    this._flushTimer = null;
-    this._sending = false;
-    this._closed = false;
-    this._es = null;
-    this._sseTimer = null;
+    /** @type {string|null} */
+    this._lastId = null;
+    /** @type {import('./receiver.js').Receiver|null} */
+    this._receiver = null;
+    this._fellBack = false;
+    this._fallbackReason = '';
     this._sseFailures = 0;
     this._attempt = 0;
-    this._reconnectTimer = null;
-    this._pollAbort = null;
-    this._heartbeatTimer = null;
+    /** @type {ReturnType<typeof setTimeout>|undefined} */
+    this._reconnectTimer = undefined;
+    /** @type {ReturnType<typeof setInterval>|undefined} */
+    this._heartbeatTimer = undefined;
     this._lastContact = 0;
+    /** @type {Promise<void>|null} */
     this._reregistering = null;
-    this._generation = 0; // bumps on every (re)start of receiving; stale loops stop
-    this._cidPrefix = randomPrefix();
-    this._cidCount = 0;
-    this._acked = null; // the last id acknowledged with a heartbeat
+    this._generation = 0; // bumps on every (re)start of receiving; stale reconnects stop
+    /** @type {string|null} the last id acknowledged with a heartbeat */
+    this._acked = null;
     this._sinceAck = 0; // messages processed over SSE since then
     this._acking = false;
-    this._onPageHide = () => this.leave({ keepalive: true });
+    /** @type {AbortController} aborted by close(): every request and wait of this client ends */
+    this._life = new AbortController();
+    this._queue = this._newQueue();
+    this._onPageHide = () => { this.leave({ keepalive: true }); };
   }
 
   get peerId() { return this.session?.peer_id ?? null; }
   get name() { return this.session?.name ?? this.options.name; }
   get token() { return this.session?.token ?? null; }
+  /** @returns {RTCIceServer[]} */
   get iceServers() { return this.session?.ice_servers ?? []; }
+  get _closed() { return this._life.signal.aborted; }
 
-  /** Register and start receiving. Resolves with the session once receiving is live. */
+  /** @param {State} state */
+  _setState(state) {
+    if (state === this.state) return;
+    const previous = this.state;
+    this.state = state;
+    this._emit('statechange', { state, previous });
+  }
+
+  _newQueue() {
+    const queue = new SendQueue({
+      post: (body, signal) => this._fetch('POST', '/v1/messages', body, { signal }),
+      reauthenticate: async () => {
+        if (!this.options.reregister) return false;
+        await this._sessionEnded();
+        return !this._closed;
+      },
+      emit: (type, detail) => this._emit(type, detail),
+      batchDelay: this.options.batchDelay,
+      retryFor: this.options.sendRetryFor,
+      backoffBase: this.options.backoffBase,
+      backoffMax: this.options.backoffMax,
+    });
+    // One set of counters for the whole client (tests and benchmarks read them).
+    queue.counters = /** @type {any} */ (this.counters);
+    return queue;
+  }
+
+  /**
+   * Register and start receiving. Resolves with the session once receiving is
+   * live; rejects when registration fails or close() comes first.
+   * @param {string} [name]
+   * @param {string|null} [peerId]
+   * @returns {Promise<Session>}
+   */
   async connect(name = this.options.name, peerId = this.options.peerId) {
-    this._closed = false;
-    await this._register(name, peerId);
+    if (this._closed) { this._life = new AbortController(); this._queue = this._newQueue(); }
+    this._setState('connecting');
+    try {
+      await this._register(name, peerId);
+    } catch (error) {
+      if (!this._closed) this._setState('idle');
+      throw error;
+    }
     if (this.options.leaveOnUnload && typeof window !== 'undefined') {
       window.addEventListener('pagehide', this._onPageHide);
     }
-    const opened = new Promise((resolve) => this.addEventListener('open', resolve, { once: true }));
+    const signal = this._life.signal;
+    const opened = new Promise((resolve, reject) => {
+      const onClose = () => reject(new SignalingError('closed', 'closed before receiving was live'));
+      this.addEventListener('open', () => { signal.removeEventListener('abort', onClose); resolve(undefined); }, { once: true });
+      signal.addEventListener('abort', onClose, { once: true });
+    });
     this._startReceiving();
     this._startHeartbeat();
     await opened;
-    return this.session;
+    return /** @type {Session} */ (this.session);
   }
 
+  /**
+   * @param {string} name
+   * @param {string|null} peerId
+   * @returns {Promise<Session>}
+   */
   async _register(name, peerId) {
+    /** @type {{name: string, peer_id?: string, listed?: boolean}} */
     const body = { name };
     if (peerId) body.peer_id = peerId;
     if (this.options.listed) body.listed = true;
+    /** @type {Session} */
     let res;
     try {
       res = await this._fetch('POST', '/v1/sessions', body, { auth: false });
     } catch (error) {
-      if (peerId && error.status === 409) {
-        res = await this._fetch('POST', '/v1/sessions', { name }, { auth: false });
-      } else {
-        throw error;
-      }
+      if (!peerId || /** @type {SignalingError} */ (error).status !== 409) throw error;
+      delete body.peer_id;
+      res = await this._fetch('POST', '/v1/sessions', body, { auth: false });
     }
     const reregistered = this.session !== null;
     this.session = res;
@@ -171,6 +257,7 @@ export class SignalingClient extends EventTarget {
   }
 
   // ---- receiving ---------------------------------------------------------
+  /** @returns {'sse'|'longpoll'} */
   _wantedTransport() {
     const offered = this.session?.transports || ['sse', 'longpoll'];
     const forced = this.options.transport;
@@ -182,92 +269,121 @@ export class SignalingClient extends EventTarget {
 
   _startReceiving() {
     this._stopReceiving();
-    const gen = ++this._generation;
+    if (this._closed) return;
+    const gen = this._generation;
     const transport = this._wantedTransport();
     if (transport !== this.transport) {
       const previous = this.transport;
       this.transport = transport;
       if (previous) this._emit('transportchange', { transport, reason: this._fallbackReason || '' });
     }
-    if (transport === 'sse') this._openSse(gen);
-    else this._pollLoop(gen);
+    const receiver = transport === 'sse' ? this._sseReceiver(gen) : this._longPollReceiver(gen);
+    this._receiver = receiver;
+    receiver.start();
   }
 
   _stopReceiving() {
     this._generation += 1;
     clearTimeout(this._reconnectTimer);
-    clearTimeout(this._sseTimer);
-    if (this._es) { this._es.close(); this._es = null; }
-    if (this._pollAbort) { this._pollAbort.abort(); this._pollAbort = null; }
+    this._receiver?.stop();
+    this._receiver = null;
   }
 
+  /**
+   * Hooks every receiver shares; `gen` keeps a stopped one from reaching us.
+   * @param {number} gen
+   * @returns {import('./receiver.js').ReceiverHooks}
+   */
+  _hooks(gen) {
+    const live = () => gen === this._generation;
+    return {
+      open: () => { if (live()) this._setConnected(true); },
+      message: (envelope, id) => { if (live()) this._accept(envelope, id); },
+      sessionEnded: () => { if (live()) this._sessionEnded(); },
+    };
+  }
+
+  /** @param {number} gen */
+  _sseReceiver(gen) {
+    const params = new URLSearchParams({ token: this.token || '' });
+    if (this.cursor !== '0') params.set('last_event_id', this.cursor);
+    this.counters.sseOpens += 1;
+    const hooks = this._hooks(gen);
+    return new SseReceiver({ url: `${this.options.base}/v1/events?${params}`, readyTimeout: this.options.sseReadyTimeout }, {
+      ...hooks,
+      open: () => {
+        if (gen !== this._generation) return;
+        this.counters.sseReady += 1;
+        this._sseFailures = 0;
+        hooks.open();
+      },
+      fallback: (reason) => {
+        if (gen !== this._generation) return;
+        this._fellBack = true;
+        this._fallbackReason = reason;
+        this._startReceiving();
+      },
+      failed: ({ readyAt }) => {
+        if (gen !== this._generation) return;
+        this.counters.sseErrors += 1;
+        this._setConnected(false);
+        this._afterSseFailure(gen, readyAt);
+      },
+    });
+  }
+
+  /** @param {number} gen */
+  _longPollReceiver(gen) {
+    const maxWait = this.options.longpollWait ?? this.session?.longpoll_max_wait ?? 25;
+    const poll = (/** @type {number} */ wait, /** @type {AbortSignal} */ signal) => {
+      this.counters.polls += 1;
+      const path = `/v1/messages?cursor=${encodeURIComponent(this.cursor)}&wait=${wait}`;
+      return this._fetch('GET', path, undefined, { signal });
+    };
+    return new LongPollReceiver({ poll, maxWait }, {
+      ...this._hooks(gen),
+      retrying: (reason) => {
+        this._setConnected(false);
+        const delay = backoffDelay(this._attempt++, this.options.backoffBase, this.options.backoffMax);
+        this._emit('reconnecting', { attempt: this._attempt, delay, reason });
+        return delay;
+      },
+      cursor: (cursor) => {
+        if (gen === this._generation && compareIds(cursor, this.cursor) > 0) this.cursor = cursor;
+      },
+    });
+  }
+
+  /** @param {boolean} value */
   _setConnected(value) {
     if (value && !this.connected) {
       this.connected = true;
       this._attempt = 0;
+      this._setState('open');
       this._emit('open', { transport: this.transport });
     } else if (!value) {
       this.connected = false;
+      if (!this._closed && this.state === 'open') this._setState('reconnecting');
     }
   }
 
-  _openSse(gen) {
-    const params = new URLSearchParams({ token: this.token });
-    if (this.cursor !== '0') params.set('last_event_id', this.cursor);
-    const es = new EventSource(`${this.options.base}/v1/events?${params}`);
-    this._es = es;
-    this.counters.sseOpens += 1;
-    let ready = 0; // when the `ready` event came
-    this._sseTimer = setTimeout(() => {
-      if (gen !== this._generation || ready) return;
-      this._fellBack = true;
-      this._fallbackReason = 'sse-silent';
-      this._startReceiving();
-    }, this.options.sseReadyTimeout);
-    es.addEventListener('ready', () => {
-      if (gen !== this._generation) return;
-      ready = Date.now();
-      clearTimeout(this._sseTimer);
-      this.counters.sseReady += 1;
-      this._sseFailures = 0;
-      this._setConnected(true);
-    });
-    es.addEventListener('message', (event) => {
-      if (gen !== this._generation) return;
-      let envelope;
-      try { envelope = JSON.parse(event.data); } catch { return; }
-      this._accept(envelope, event.lastEventId || envelope.id);
-    });
-    es.addEventListener('session-ended', () => {
-      if (gen !== this._generation) return;
-      this._stopReceiving();
-      this._sessionEnded();
-    });
-    es.addEventListener('error', () => {
-      if (gen !== this._generation) return;
-      // Whatever EventSource would do next, we take over: close and reconnect
-      // ourselves from our cursor, with backoff, after asking why it failed.
-      this.counters.sseErrors += 1;
-      clearTimeout(this._sseTimer);
-      es.close();
-      this._es = null;
-      this._setConnected(false);
-      this._afterFailure(gen, 'sse', ready);
-    });
-  }
-
-  async _afterFailure(gen, transport, hadReady) {
-    // Is the server reachable and our session still live?
+  /**
+   * After an SSE error: is the server reachable and our session still live?
+   * Then reconnect at once (a routine end), with backoff, or on long-poll.
+   * @param {number} gen
+   * @param {number} readyAt
+   */
+  async _afterSseFailure(gen, readyAt) {
     let reachable = true;
     try {
       await this._fetch('GET', '/v1/sessions/me');
     } catch (error) {
       if (gen !== this._generation) return;
-      if (error.kind === 'unauthorized') { this._sessionEnded(); return; }
+      if (/** @type {SignalingError} */ (error).kind === 'unauthorized') { this._sessionEnded(); return; }
       reachable = false;
     }
     if (gen !== this._generation) return;
-    if (transport === 'sse' && reachable && !hadReady) {
+    if (reachable && !readyAt) {
       this._sseFailures += 1;
       if (this._sseFailures >= this.options.sseFailuresBeforeFallback && this.options.transport === 'auto') {
         this._fellBack = true;
@@ -276,40 +392,18 @@ export class SignalingClient extends EventTarget {
     }
     // A stream that ended after working a while (the server's bounded duration)
     // reconnects at once; one that keeps ending early (a draining server) backs off.
-    const routine = reachable && hadReady && Date.now() - hadReady > STREAM_MIN_LIFE;
+    const routine = reachable && readyAt && Date.now() - readyAt > STREAM_MIN_LIFE;
     const attempt = routine ? 0 : ++this._attempt;
     const delay = routine ? 0 : backoffDelay(attempt - 1, this.options.backoffBase, this.options.backoffMax);
     this._emit('reconnecting', { attempt, delay, reason: reachable ? 'stream-ended' : 'unreachable' });
     this._reconnectTimer = setTimeout(() => { if (gen === this._generation) this._startReceiving(); }, delay);
   }
 
-  async _pollLoop(gen) {
-    const maxWait = this.options.longpollWait ?? this.session?.longpoll_max_wait ?? 25;
-    let wait = 0; // the first poll answers at once: it proves the transport works
-    while (gen === this._generation && !this._closed) {
-      const abort = new AbortController();
-      this._pollAbort = abort;
-      let answer;
-      try {
-        this.counters.polls += 1;
-        answer = await this._fetch('GET', `/v1/messages?cursor=${encodeURIComponent(this.cursor)}&wait=${wait}`, undefined, { signal: abort.signal });
-      } catch (error) {
-        if (gen !== this._generation) return;
-        this._setConnected(false);
-        if (error.kind === 'unauthorized') { this._sessionEnded(); return; }
-        const delay = backoffDelay(this._attempt++, this.options.backoffBase, this.options.backoffMax);
-        this._emit('reconnecting', { attempt: this._attempt, delay, reason: error.kind });
-        await sleep(delay);
-        continue;
-      }
-      if (gen !== this._generation) return;
-      this._setConnected(true);
-      for (const envelope of answer.messages || []) this._accept(envelope, envelope.id);
-      if (answer.cursor && compareIds(answer.cursor, this.cursor) > 0) this.cursor = answer.cursor;
-      wait = maxWait;
-    }
-  }
-
+  /**
+   * Deliver one envelope unless it was seen (by id) before.
+   * @param {any} envelope
+   * @param {string} [id]
+   */
   _accept(envelope, id) {
     if (!envelope || typeof envelope !== 'object') return;
     id = id || envelope.id;
@@ -319,7 +413,7 @@ export class SignalingClient extends EventTarget {
         return;
       }
       this._seen.add(id);
-      if (this._seen.size > SEEN_MAX) this._seen.delete(this._seen.values().next().value);
+      if (this._seen.size > SEEN_MAX) this._seen.delete(/** @type {string} */ (this._seen.values().next().value));
       this._lastId = id;
       if (compareIds(id, this.cursor) > 0) this.cursor = id;
     }
@@ -331,19 +425,26 @@ export class SignalingClient extends EventTarget {
     }
   }
 
-  /** Subscribe to messages of one type; returns an unsubscribe function. */
+  /**
+   * Subscribe to messages of one type; returns an unsubscribe function.
+   * @param {string} type
+   * @param {(envelope: Envelope) => void} handler
+   * @returns {() => void}
+   */
   on(type, handler) {
-    const listener = (event) => handler(event.detail);
+    const listener = (/** @type {Event} */ event) => handler(/** @type {CustomEvent} */ (event).detail);
     this.addEventListener(`message:${type}`, listener);
     return () => this.removeEventListener(`message:${type}`, listener);
   }
 
+  /** @returns {Promise<void>} settles once registered again (or closed) */
   async _sessionEnded() {
     this._setConnected(false);
     this._stopReceiving();
     const reregistering = this.options.reregister && !this._closed;
     this._emit('session-ended', { reregistering });
-    if (!reregistering) return;
+    if (!reregistering) { this._setState('closed'); return; }
+    this._setState('reconnecting');
     if (this._reregistering) return this._reregistering;
     this._reregistering = (async () => {
       for (let attempt = 0; !this._closed; attempt++) {
@@ -356,7 +457,7 @@ export class SignalingClient extends EventTarget {
           this._startReceiving();
           return;
         } catch {
-          await sleep(backoffDelay(attempt, this.options.backoffBase, this.options.backoffMax));
+          await sleep(backoffDelay(attempt, this.options.backoffBase, this.options.backoffMax), this._life.signal);
         }
       }
     })().finally(() => { this._reregistering = null; });
@@ -364,8 +465,6 @@ export class SignalingClient extends EventTarget {
   }
 
   // ---- presence ----------------------------------------------------------
-  _contact() { this._lastContact = Date.now(); }
-
   _startHeartbeat() {
     clearInterval(this._heartbeatTimer);
     const every = Math.max(1, this.session?.heartbeat_interval ?? 15) * 1000;
@@ -382,7 +481,10 @@ export class SignalingClient extends EventTarget {
     }, every / 3);
   }
 
-  /** Keep the session alive; over SSE also acknowledge the last message processed. */
+  /**
+   * Keep the session alive; over SSE also acknowledge the last message processed.
+   * @returns {Promise<any>}
+   */
   async heartbeat() {
     const ack = this.transport === 'sse' && this._lastId ? this._lastId : null;
     const body = ack ? { ack } : {};
@@ -393,7 +495,7 @@ export class SignalingClient extends EventTarget {
       if (ack) this._acked = ack;
       return answer;
     } catch (error) {
-      if (error.kind === 'unauthorized') this._sessionEnded();
+      if (/** @type {SignalingError} */ (error).kind === 'unauthorized') this._sessionEnded();
       throw error;
     } finally {
       this._acking = false;
@@ -401,126 +503,48 @@ export class SignalingClient extends EventTarget {
   }
 
   // ---- sending -----------------------------------------------------------
-  /** Send one message to a peer. Resolves with {id}; rejects with a SignalingError. */
+  /**
+   * Send one message to a peer. Resolves with {id}; rejects with a SignalingError.
+   * @param {string} to
+   * @param {string} type
+   * @param {unknown} [data]
+   * @param {{batch?: boolean}} [options] batch: wait a few ms to share a POST
+   * @returns {Promise<{id: string|null}>}
+   */
   send(to, type, data, { batch = false } = {}) {
-    return this._enqueue({ to, type, data: data === undefined ? null : data }, batch);
-  }
-
-  /** Send one message to every other member of a room you joined. */
-  sendToRoom(room, type, data, { batch = false } = {}) {
-    return this._enqueue({ room, type, data: data === undefined ? null : data }, batch);
-  }
-
-  _enqueue(message, batch) {
-    this.counters.sent += 1;
-    message.cid = `${this._cidPrefix}-${(this._cidCount++).toString(36)}`;
-    return new Promise((resolve, reject) => {
-      this._queue.push({ message, resolve, reject, batch, since: Date.now() });
-      this._scheduleFlush(batch ? this.options.batchDelay : 0);
-    });
-  }
-
-  _scheduleFlush(delay) {
-    if (this._sending) return; // the running flush picks the queue up
-    if (this._flushTimer && delay > 0) return;
-    clearTimeout(this._flushTimer);
-    this._flushTimer = setTimeout(() => { this._flushTimer = null; this._flush(); }, delay);
-  }
-
-  async _flush() {
-    if (this._sending) return;
-    this._sending = true;
-    try {
-      while (this._queue.length) {
-        const items = this._queue.splice(0, MAX_BATCH);
-        await this._post(items);
-      }
-    } finally {
-      this._sending = false;
-    }
-  }
-
-  async _post(items) {
-    let attempt = 0;
-    for (;;) {
-      // The same message objects (and so the same cids) on every attempt: a
-      // resend after a lost answer is stored once.
-      const body = items.length === 1 ? items[0].message : { messages: items.map((i) => i.message) };
-      let error;
-      try {
-        this.counters.posts += 1;
-        const res = await this._fetch('POST', '/v1/messages', body);
-        const ids = items.length === 1 ? [res.id] : res.ids;
-        items.forEach((item, n) => item.resolve({ id: ids[n] }));
-        return;
-      } catch (caught) {
-        error = caught;
-      }
-      const kind = error.kind;
-      if (kind === 'peer-offline' || kind === 'mailbox-full') {
-        items = this._settleRefused(items, error);
-        if (!items.length) return;
-      }
-      const oldest = Math.min(...items.map((i) => i.since));
-      const retryable = ['network', 'server', 'rate-limited', 'unauthorized', 'mailbox-full', 'peer-offline'].includes(kind);
-      if (!retryable || this._closed || Date.now() - oldest > this.options.sendRetryFor) {
-        const final = kind === 'peer-offline' ? new SignalingError('mailbox-full', error.message, error) : error;
-        items.forEach((item) => item.reject(final));
-        this._emit('send-error', { error: final, messages: items.map((i) => i.message) });
-        return;
-      }
-      this.counters.sendRetries += 1;
-      let delay = backoffDelay(attempt++, this.options.backoffBase, this.options.backoffMax);
-      if (kind === 'rate-limited' || kind === 'server' || kind === 'mailbox-full' || kind === 'peer-offline') {
-        delay = Math.max(delay, error.retryAfter * 1000);
-      }
-      if (kind === 'rate-limited') this._emit('rate-limited', { retryAfter: error.retryAfter });
-      if (kind === 'unauthorized') {
-        if (!this.options.reregister) { items.forEach((item) => item.reject(error)); return; }
-        await this._sessionEnded();
-        delay = 0;
-      }
-      await sleep(delay);
-    }
+    return this._queue.enqueue({ to, type, data: data === undefined ? null : data }, batch);
   }
 
   /**
-   * Settle the messages of a 404/429 answer: accepted ones resolve with their
-   * id, those to an offline peer reject, those to a full mailbox are returned
-   * for another try (the caller backs off until `sendRetryFor`).
+   * Send one message to every other member of a room you joined.
+   * @param {string} room
+   * @param {string} type
+   * @param {unknown} [data]
+   * @param {{batch?: boolean}} [options]
+   * @returns {Promise<{id: string|null}>}
    */
-  _settleRefused(items, error) {
-    const problem = error.problem || {};
-    const ids = problem.ids || [];
-    const offline = new Set(problem.offline || []);
-    const full = new Set(problem.full || []);
-    const retry = [];
-    const gone = [];
-    items.forEach((item, n) => {
-      const to = item.message.to;
-      if (ids[n]) item.resolve({ id: ids[n] });
-      else if (to && offline.has(to)) gone.push(item);
-      else if (to && full.has(to)) retry.push(item);
-      else item.resolve({ id: null });
-    });
-    if (gone.length) {
-      const offlineError = new SignalingError('peer-offline', error.message, error);
-      gone.forEach((item) => item.reject(offlineError));
-      const types = [...new Set(gone.map((i) => i.message.type))];
-      this._emit('peer-offline', { peers: [...offline], types });
-    }
-    return retry;
+  sendToRoom(room, type, data, { batch = false } = {}) {
+    return this._queue.enqueue({ room, type, data: data === undefined ? null : data }, batch);
   }
 
   // ---- directory, rooms, ICE ---------------------------------------------
-  /** One page of the directory: {peers: [{peer_id, name}], total, next}. */
-  listPeers({ after = '', limit = 50 } = {}) {
-    const q = new URLSearchParams({ limit: String(limit) });
-    if (after) q.set('after', after);
-    return this._fetch('GET', `/v1/peers?${q}`);
+  /**
+   * One page of the directory of listed peers.
+   * @param {{after?: string, limit?: number, q?: string}} [page] after: the `next` of the previous page
+   * @returns {Promise<{peers: {peer_id: string, name: string}[], total: number, next: string|null, version?: string}>}
+   */
+  listPeers({ after = '', limit = 50, q = '' } = {}) {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (after) query.set('after', after);
+    if (q) query.set('q', q);
+    return this._fetch('GET', `/v1/peers?${query}`);
   }
 
-  /** Every online peer (follows `next` up to maxPages pages). */
+  /**
+   * Every listed peer (follows `next` up to maxPages pages).
+   * @param {{limit?: number, maxPages?: number}} [options]
+   * @returns {Promise<{peer_id: string, name: string}[]>}
+   */
   async allPeers({ limit = 200, maxPages = 10 } = {}) {
     const peers = [];
     let after = '';
@@ -533,23 +557,35 @@ export class SignalingClient extends EventTarget {
     return peers;
   }
 
-  /** Join a room: resolves with {room, members, capacity}; re-joined after a re-registration. */
+  /**
+   * Join a room: resolves with {room, members, capacity}; re-joined after a re-registration.
+   * @param {string} room
+   * @returns {Promise<any>}
+   */
   async joinRoom(room) {
     const answer = await this._fetch('POST', `/v1/rooms/${encodeURIComponent(room)}/members`, {});
     this.rooms.add(room);
     return answer;
   }
 
+  /** @param {string} room */
   async leaveRoom(room) {
     this.rooms.delete(room);
     await this._fetch('DELETE', `/v1/rooms/${encodeURIComponent(room)}/members/me`);
   }
 
+  /**
+   * @param {string} room
+   * @returns {Promise<any>}
+   */
   roomMembers(room) {
     return this._fetch('GET', `/v1/rooms/${encodeURIComponent(room)}`);
   }
 
-  /** Fresh STUN/TURN servers (TURN credentials are minted per session). */
+  /**
+   * Fresh STUN/TURN servers (TURN credentials are minted per session).
+   * @returns {Promise<RTCIceServer[]>}
+   */
   async fetchIceServers() {
     const answer = await this._fetch('GET', '/v1/ice-servers');
     if (this.session) this.session.ice_servers = answer.ice_servers;
@@ -557,67 +593,57 @@ export class SignalingClient extends EventTarget {
   }
 
   // ---- leaving -----------------------------------------------------------
-  /** End the session (DELETE /v1/sessions/me) and stop everything. */
+  /**
+   * End the session (DELETE /v1/sessions/me) and stop everything.
+   * @param {{keepalive?: boolean}} [options] keepalive: survives the page unloading
+   */
   async leave({ keepalive = false } = {}) {
     if (this._closed) return;
     const token = this.token;
     this.close();
     if (!token) return;
     try {
-      await fetch(`${this.options.base}/v1/sessions/me`, {
-        method: 'DELETE',
-        keepalive,
-        headers: { Authorization: `Bearer ${token}` },
-      });
+      await request(`${this.options.base}/v1/sessions/me`, 'DELETE', undefined, { token, keepalive });
     } catch { /* leaving anyway */ }
   }
 
-  /** Stop receiving and sending without telling the server (presence expires). */
+  /**
+   * Stop receiving and sending without telling the server (presence expires).
+   * Every pending promise settles: connect() and sends reject with kind 'closed'.
+   */
   close() {
-    this._closed = true;
+    if (this._closed) return;
+    this._life.abort();
     this._stopReceiving();
     this._setConnected(false);
     clearInterval(this._heartbeatTimer);
-    clearTimeout(this._flushTimer);
+    this._queue.close();
     if (typeof window !== 'undefined') window.removeEventListener('pagehide', this._onPageHide);
+    this._setState('closed');
     this._emit('closed', {});
   }
 
   // ---- HTTP --------------------------------------------------------------
+  /**
+   * A request on this client's behalf: its token, its base URL, ended by close().
+   * @param {string} method
+   * @param {string} path
+   * @param {unknown} [body]
+   * @param {{auth?: boolean, signal?: AbortSignal, keepalive?: boolean}} [options]
+   * @returns {Promise<any>}
+   */
   async _fetch(method, path, body, { auth = true, signal, keepalive = false } = {}) {
-    const headers = {};
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    if (auth && this.token) headers.Authorization = `Bearer ${this.token}`;
-    let res;
+    if (this._closed) throw new SignalingError('closed', 'the client is closed');
+    const life = this._life.signal;
+    const both = signal ? AbortSignal.any([signal, life]) : life;
     try {
-      res = await fetch(`${this.options.base}${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal,
-        keepalive,
-        cache: 'no-store',
-      });
+      const answer = await request(`${this.options.base}${path}`, method, body, { token: auth ? this.token : null, signal: both, keepalive });
+      this._lastContact = Date.now();
+      return answer;
     } catch (error) {
-      throw new SignalingError('network', error?.message || 'network error');
+      const kind = /** @type {SignalingError} */ (error).kind;
+      if (kind !== 'network' && kind !== 'closed') this._lastContact = Date.now();
+      throw error;
     }
-    this._contact();
-    if (res.status === 204) return null;
-    let data = null;
-    try { data = await res.json(); } catch { /* empty or not JSON */ }
-    if (res.ok) return data;
-    const retryAfter = Number(res.headers.get('Retry-After')) || 0;
-    const slug = String(data?.type || '').split(':').pop();
-    let kind = 'invalid';
-    if (res.status === 401) kind = 'unauthorized';
-    else if (res.status === 404 && slug === 'peer-offline') kind = 'peer-offline';
-    else if (res.status === 429) kind = slug === 'mailbox-full' ? 'mailbox-full' : 'rate-limited';
-    else if (res.status >= 500) kind = 'server';
-    const error = new SignalingError(kind, data?.detail || data?.title || `HTTP ${res.status}`, { status: res.status, problem: data, retryAfter });
-    throw error;
-  }
-
-  _emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 }
