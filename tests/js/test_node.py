@@ -17,6 +17,8 @@ HERE = Path(__file__).resolve().parent
 def test_node_logic_tests():
     node = shutil.which("node")
     assert node, "node is not installed: run scripts/test.sh (it apt-installs nodejs)"
-    result = subprocess.run([node, "--test", "--test-timeout=60000", str(HERE)], capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        [node, "--test", "--test-timeout=60000", str(HERE)], capture_output=True, text=True, timeout=180
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "# fail 0" in result.stdout, result.stdout
