@@ -5,6 +5,7 @@ import { ChatLog } from './chat-log.js';
 import { ManualPeer } from './manual-peer.js';
 import './strings/manual.js';
 
+/** @type {(id: string) => any} an element of the page (its type is whatever the HTML says) */
 const $ = (id) => document.getElementById(id);
 
 class ManualPage {
@@ -24,8 +25,8 @@ class ManualPage {
     $('add-cands').addEventListener('click', () => this.run(() => this.addCandidates()));
     $('copy-cands').addEventListener('click', () => this.copy($('cands-out'), $('copy-cands')));
     $('opt-trickle').addEventListener('change', () => { $('trickle').hidden = !$('opt-trickle').checked; });
-    for (const radio of document.querySelectorAll('input[name=role]')) {
-      radio.addEventListener('change', () => { document.querySelector('.roles').dataset.role = radio.value; });
+    for (const radio of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input[name=role]'))) {
+      radio.addEventListener('change', () => { /** @type {HTMLElement} */ (document.querySelector('.roles')).dataset.role = radio.value; });
     }
     document.addEventListener('languagechange', () => this.showStates());
   }

@@ -29,6 +29,7 @@
 import { PeerCall } from './client/call.js';
 import { signalingSend } from './client/call-signaling.js';
 import { mediaErrorKind } from './client/media-errors.js';
+import { Emitter } from './client/emitter.js';
 
 export const RING_TIMEOUT_MS = 30000;
 // A media path that stays down this long with no word from the other side
@@ -51,7 +52,7 @@ export function mediaErrorReason(error) {
   return 'media-error';
 }
 
-export class PhoneLine extends EventTarget {
+export class PhoneLine extends Emitter {
   constructor({
     signaling,
     ringTimeout = RING_TIMEOUT_MS,
@@ -69,6 +70,7 @@ export class PhoneLine extends EventTarget {
     this.lostAfter = lostAfter;
     this.dnd = false; // do not disturb: invites are answered busy
     this.remoteMuted = false;
+    /** @type {string} idle | calling | incoming | connecting | in-call */
     this.state = 'idle';
     this.peer = null; // {peer_id, name}
     this.callId = null;
@@ -117,7 +119,8 @@ export class PhoneLine extends EventTarget {
     this._setState('calling');
     if (!(await this._openMicrophone())) return;
     // Crossed with an invite from the same person while the microphone opened?
-    if (this._attempt !== attempt || this.state !== 'calling') return;
+    // (the await above may have changed the state: no narrowing from the check before it)
+    if (this._attempt !== attempt || /** @type {string} */ (this.state) !== 'calling') return;
     this._ringTimer = setTimeout(() => this._noAnswer(callId), this.ringTimeout);
     this._inviteSent = true;
     try {
@@ -440,7 +443,4 @@ export class PhoneLine extends EventTarget {
     this._emit('statechange', { state, previous });
   }
 
-  _emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
-  }
 }

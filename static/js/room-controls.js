@@ -2,6 +2,7 @@
 // menu. Reflects LocalMedia's state; calls back into the page for actions.
 import { t } from './i18n.js';
 
+/** @type {(id: string) => any} an element of the page (its type is whatever the HTML says) */
 const $ = (id) => document.getElementById(id);
 
 export class RoomControls {

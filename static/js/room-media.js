@@ -4,12 +4,14 @@
 //   state {camera, mic, screen}     what the others should show (placeholder, mute badge)
 //   error {kind, error}             a device or screen capture failed
 
+import { Emitter } from './client/emitter.js';
+
 export const VIDEO_SIZES = {
   low: { width: { ideal: 320 }, height: { ideal: 240 }, frameRate: { ideal: 15 } },
   normal: { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 24 } },
 };
 
-export class LocalMedia extends EventTarget {
+export class LocalMedia extends Emitter {
   constructor({ video = VIDEO_SIZES.normal } = {}) {
     super();
     this.videoConstraints = video;
@@ -130,9 +132,5 @@ export class LocalMedia extends EventTarget {
     if (this.videoTrack) this.preview.addTrack(this.videoTrack);
     this._emit('tracks', { audio: this.audioTrack, video: this.videoTrack });
     this._emit('state', this.state());
-  }
-
-  _emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 }

@@ -20,6 +20,7 @@
 import { PeerCall } from './client/call.js';
 import { signalingSend } from './client/call-signaling.js';
 import { SignalingClient } from './client/signaling.js';
+import { Emitter } from './client/emitter.js';
 
 const RTC_TYPE = 'rtc';
 // Each member uploads one video per other member (mesh): the more people, the
@@ -40,7 +41,7 @@ export class RoomFullError extends Error {
   }
 }
 
-export class RoomSession extends EventTarget {
+export class RoomSession extends Emitter {
   constructor({ room, name, media, client = null }) {
     super();
     this.room = room;
@@ -245,9 +246,5 @@ export class RoomSession extends EventTarget {
       out[peerId] = { audio: stats.audioBytesReceived, video: stats.videoBytesReceived, total: stats.bytesReceived, state: stats.state };
     }
     return out;
-  }
-
-  _emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 }

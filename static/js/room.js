@@ -11,6 +11,7 @@ import { Tile, TileGrid } from './room-tiles.js';
 import { roomFromPath, roomName } from './room-name.js';
 import './strings/room.js';
 
+/** @type {(id: string) => any} an element of the page (its type is whatever the HTML says) */
 const $ = (id) => document.getElementById(id);
 const NAME_KEY = 'signaling.name';
 const LOCAL = 'local';

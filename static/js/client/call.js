@@ -42,6 +42,22 @@
 import { Emitter } from './emitter.js';
 
 /**
+ * What stats() reads out.
+ * @typedef {object} CallStats
+ * @property {number|null} rtt ms
+ * @property {number} packetsLost
+ * @property {number} packetsReceived
+ * @property {number} packetLoss 0..1
+ * @property {number} bytesReceived
+ * @property {number} bytesSent
+ * @property {number} audioBytesReceived
+ * @property {number} videoBytesReceived
+ * @property {number|null} inboundKbps
+ * @property {RTCPeerConnectionState} state
+ * @property {'good'|'fair'|'poor'|'unknown'} quality
+ */
+
+/**
  * A signaling payload of one call.
  * @typedef {object} CallPayload
  * @property {string} call the callId
@@ -68,6 +84,20 @@ import { Emitter } from './emitter.js';
 
 const KINDS = ['audio', 'video'];
 
+/**
+ * RTCRtpTransceiver.stopped is gone from the spec (currentDirection 'stopped'
+ * replaced it) but older browsers have only the flag.
+ * @param {RTCRtpTransceiver} transceiver
+ * @returns {boolean}
+ */
+const stopped = (transceiver) => /** @type {any} */ (transceiver).stopped === true || transceiver.currentDirection === 'stopped';
+
+/**
+ * The polite side of a pair: the smaller id (both ends agree without talking).
+ * @param {string} localId
+ * @param {string} remoteId
+ * @returns {boolean}
+ */
 export function isPolite(localId, remoteId) {
   return String(localId) < String(remoteId);
 }
@@ -140,19 +170,31 @@ export class PeerCall extends Emitter {
   get connectionState() { return this.pc.connectionState; }
 
   // ---- media -------------------------------------------------------------
-  /** The transceiver carrying `kind` (audio|video), once negotiated or created. */
+  /**
+   * The transceiver carrying `kind` (audio|video), once negotiated or created.
+   * @param {string} kind
+   * @returns {RTCRtpTransceiver|null}
+   */
   transceiver(kind) {
-    return this.pc.getTransceivers().find((t) => !t.stopped && (t.sender.track?.kind === kind || t.receiver.track?.kind === kind)) || null;
+    return this.pc.getTransceivers().find((t) => !stopped(t) && (t.sender.track?.kind === kind || t.receiver.track?.kind === kind)) || null;
   }
 
-  /** Attach, swap or remove (null) the local track for `kind` without renegotiation. */
+  /**
+   * Attach, swap or remove (null) the local track for `kind` without renegotiation.
+   * @param {string} kind
+   * @param {MediaStreamTrack|null} track
+   */
   async setTrack(kind, track) {
     this.localTracks[kind] = track;
     const transceiver = this.transceiver(kind);
     if (transceiver) await transceiver.sender.replaceTrack(track);
   }
 
-  /** Mute or unmute the local track of `kind` (keeps the track and the camera/mic open). */
+  /**
+   * Mute or unmute the local track of `kind` (keeps the track and the camera/mic open).
+   * @param {string} kind
+   * @param {boolean} enabled
+   */
   setEnabled(kind, enabled) {
     const track = this.localTracks[kind];
     if (track) track.enabled = enabled;
@@ -162,7 +204,7 @@ export class PeerCall extends Emitter {
     // The polite side answers the impolite side's transceivers: send our tracks on them.
     for (const transceiver of this.pc.getTransceivers()) {
       const kind = transceiver.receiver.track?.kind;
-      if (!kind || transceiver.stopped || !this.kinds.includes(kind)) continue;
+      if (!kind || stopped(transceiver) || !this.kinds.includes(kind)) continue;
       if (transceiver.direction !== 'sendrecv') transceiver.direction = 'sendrecv';
       const track = this.localTracks[kind] || null;
       if (transceiver.sender.track !== track) transceiver.sender.replaceTrack(track).catch(() => {});
@@ -176,7 +218,7 @@ export class PeerCall extends Emitter {
       try {
         this._makingOffer = true;
         await pc.setLocalDescription();
-        this._sendSignal({ description: pc.localDescription.toJSON() });
+        this._sendSignal({ description: /** @type {RTCSessionDescription} */ (pc.localDescription).toJSON() });
       } catch (error) {
         this._error(error, 'negotiationneeded');
       } finally {
@@ -250,7 +292,7 @@ export class PeerCall extends Emitter {
         this._adoptTransceivers();
         if (this._wantChannel) this._openChannel();
         await pc.setLocalDescription();
-        this._sendSignal({ description: pc.localDescription.toJSON() });
+        this._sendSignal({ description: /** @type {RTCSessionDescription} */ (pc.localDescription).toJSON() });
       } else {
         this._emit('negotiated', {});
       }
@@ -266,6 +308,7 @@ export class PeerCall extends Emitter {
     for (const candidate of queued) await this._addCandidate(candidate);
   }
 
+  /** @param {RTCIceCandidateInit} candidate */
   async _addCandidate(candidate) {
     try {
       await this.pc.addIceCandidate(candidate);
@@ -302,6 +345,7 @@ export class PeerCall extends Emitter {
     this._wireChannel(this.channel);
   }
 
+  /** @param {RTCDataChannel} channel */
   _wireChannel(channel) {
     channel.addEventListener('open', () => this._emit('datachannelopen', {}));
     channel.addEventListener('close', () => this._emit('datachannelclose', {}));
@@ -312,7 +356,11 @@ export class PeerCall extends Emitter {
     });
   }
 
-  /** Send JSON (or a string) over the data channel; false when it is not open. */
+  /**
+   * Send JSON (or a string) over the data channel; false when it is not open.
+   * @param {unknown} data
+   * @returns {boolean}
+   */
   sendData(data) {
     if (!this.channel || this.channel.readyState !== 'open') return false;
     this.channel.send(typeof data === 'string' ? data : JSON.stringify(data));
@@ -324,12 +372,14 @@ export class PeerCall extends Emitter {
    * Numbers for a quality read-out: {rtt (ms), packetsLost, packetsReceived,
    * packetLoss (0..1), bytesReceived, bytesSent, inboundKbps, audioBytesReceived,
    * videoBytesReceived, quality: 'good'|'fair'|'poor'|'unknown'}.
+   * @returns {Promise<CallStats>}
    */
   async stats() {
     const report = await this.pc.getStats();
+    /** @type {CallStats} */
     const out = {
       rtt: null, packetsLost: 0, packetsReceived: 0, packetLoss: 0, bytesReceived: 0, bytesSent: 0,
-      audioBytesReceived: 0, videoBytesReceived: 0, inboundKbps: null, state: this.pc.connectionState,
+      audioBytesReceived: 0, videoBytesReceived: 0, inboundKbps: null, state: this.pc.connectionState, quality: 'unknown',
     };
     report.forEach((r) => {
       if (r.type === 'inbound-rtp') {
@@ -381,7 +431,11 @@ export class PeerCall extends Emitter {
   }
 }
 
-/** A coarse label from RTT and loss, for a signal-bars indicator. */
+/**
+ * A coarse label from RTT and loss, for a signal-bars indicator.
+ * @param {{rtt: number|null|undefined, packetLoss: number, state?: string}} stats
+ * @returns {'good'|'fair'|'poor'|'unknown'}
+ */
 export function qualityOf({ rtt, packetLoss, state }) {
   if (state && state !== 'connected') return 'unknown';
   if (rtt === null || rtt === undefined) return 'unknown';

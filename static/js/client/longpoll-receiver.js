@@ -5,7 +5,10 @@
 
 import { sleep } from './http.js';
 
-/** @typedef {import('./receiver.js').ReceiverHooks} ReceiverHooks */
+/**
+ * @typedef {import('./receiver.js').ReceiverHooks} ReceiverHooks
+ * @typedef {import('./receiver.js').Receiver} Receiver
+ */
 
 /**
  * @callback Poll
@@ -14,7 +17,7 @@ import { sleep } from './http.js';
  * @returns {Promise<{messages?: any[], cursor?: string}>}
  */
 
-/** @implements {import('./receiver.js').Receiver} */
+/** @implements {Receiver} */
 export class LongPollReceiver {
   /**
    * @param {{poll: Poll, maxWait: number}} options

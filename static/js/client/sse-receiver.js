@@ -3,9 +3,12 @@
 // from its cursor (with backoff, after asking the server why), so a stream
 // that stays silent or keeps failing can fall back to long-poll.
 
-/** @typedef {import('./receiver.js').ReceiverHooks} ReceiverHooks */
+/**
+ * @typedef {import('./receiver.js').ReceiverHooks} ReceiverHooks
+ * @typedef {import('./receiver.js').Receiver} Receiver
+ */
 
-/** @implements {import('./receiver.js').Receiver} */
+/** @implements {Receiver} */
 export class SseReceiver {
   /**
    * @param {{url: string, readyTimeout: number, EventSource?: typeof EventSource}} options
