@@ -19,8 +19,8 @@ def test_a_send_is_one_script_call_after_authentication(app_server_factory, own_
     alice.send_ok(bob.id, {"sdp": "offer"}, "offer")
     after = _calls(stats)
     delta = {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0) and k != "info"}
-    # TOUCH (who is sending, rate limit) and SEND (check online, XADD, PUBLISH): nothing else on the wire.
+    # TOUCH (who is sending, rate limit) and SEND (check online, XADD, SPUBLISH): nothing else on the wire.
     assert delta.get("evalsha") == 2, delta
     assert "script|exists" not in delta, delta
-    assert delta.get("xadd") == 1 and delta.get("publish") == 1, delta
+    assert delta.get("xadd") == 1 and delta.get("spublish") == 1, delta
     stats.close()
