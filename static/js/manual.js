@@ -36,7 +36,7 @@ class ManualPage {
    * away too (the options stay one tap away), so the tab is its own steps.
    */
   pickRole(role) {
-    document.querySelector('.roles').dataset.role = role;
+    /** @type {HTMLElement} */ (document.querySelector('.roles')).dataset.role = role;
     document.querySelector('main').dataset.role = role;
     if (role !== 'both' && matchMedia('(max-width: 720px)').matches) $('options').open = false;
   }

@@ -135,6 +135,7 @@ export class LocalMedia extends Emitter {
   }
 
   async _open(kind, deviceId) {
+    /** @type {MediaTrackConstraints} */
     const constraints = kind === 'video' ? { ...this.videoConstraints } : { ...AUDIO_CONSTRAINTS };
     if (deviceId) constraints.deviceId = { exact: deviceId };
     const stream = await navigator.mediaDevices.getUserMedia({ [kind]: constraints });

@@ -76,6 +76,10 @@ export class RoomSession extends Emitter {
     this.joined = false;
     this._early = new Map(); // peer id -> [rtc envelopes that arrived before we knew the peer]
     this._off = [];
+    /** @type {number|undefined} tests shorten the lost / rebuild clocks */
+    this.lostAfterMs = undefined;
+    /** @type {number|undefined} */
+    this.rebuildAfterMs = undefined;
   }
 
   get peerId() {
