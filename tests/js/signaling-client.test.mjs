@@ -204,3 +204,34 @@ test('SSE messages are acknowledged by heartbeat after ackEvery messages', async
   c.close();
   delete globalThis.EventSource;
 });
+
+test('a failing poll goes reconnecting and back to open; a 401 re-registers with the same id and rejoins rooms', async () => {
+  const api = fakeApi({ 'POST /v1/rooms/r1/members': () => json(200, { room: 'r1', members: [], capacity: 6 }) });
+  const c = client({ transport: 'longpoll' });
+  const states = [];
+  c.addEventListener('statechange', (e) => states.push(e.detail.state));
+  await c.connect('Ann', 'p7');
+  await c.joinRoom('r1');
+  // The next poll fails at the network level, the one after is a 401.
+  const original = api.fetch;
+  let polls = 0;
+  globalThis.fetch = async (url, init) => {
+    if (String(url).includes('/v1/messages?')) {
+      polls += 1;
+      if (polls === 1) throw new TypeError('network down');
+      if (polls === 2) return json(401, { title: 'session ended' });
+    }
+    return original(url, init);
+  };
+  api.wake(); // end the poll that is waiting
+  await new Promise((resolve) => c.addEventListener('registered', resolve, { once: true }));
+  await tick(20);
+  assert.equal(c.state, 'open');
+  assert.ok(states.includes('reconnecting'), states.join());
+  const registrations = api.log.filter((r) => r.key === 'POST /v1/sessions');
+  assert.equal(registrations.length, 2);
+  assert.equal(registrations[1].body.peer_id, 'p7');
+  assert.equal(api.log.filter((r) => r.key === 'POST /v1/rooms/r1/members').length, 2);
+  c.close();
+  assert.equal(c.state, 'closed');
+});

@@ -114,6 +114,22 @@ export function compareIds(a, b) {
   return Number(as) - Number(bs);
 }
 
+/**
+ * A signal aborted when either is (AbortSignal.any where the browser has it).
+ * @param {AbortSignal} a
+ * @param {AbortSignal} b
+ * @returns {AbortSignal}
+ */
+function anySignal(a, b) {
+  if (typeof AbortSignal.any === 'function') return AbortSignal.any([a, b]);
+  const both = new AbortController();
+  const abort = () => both.abort();
+  if (a.aborted || b.aborted) abort();
+  a.addEventListener('abort', abort, { once: true });
+  b.addEventListener('abort', abort, { once: true });
+  return both.signal;
+}
+
 export class SignalingClient extends Emitter {
   /** @param {SignalingOptions} [options] */
   constructor(options = {}) {
@@ -635,7 +651,7 @@ export class SignalingClient extends Emitter {
   async _fetch(method, path, body, { auth = true, signal, keepalive = false } = {}) {
     if (this._closed) throw new SignalingError('closed', 'the client is closed');
     const life = this._life.signal;
-    const both = signal ? AbortSignal.any([signal, life]) : life;
+    const both = signal ? anySignal(signal, life) : life;
     try {
       const answer = await request(`${this.options.base}${path}`, method, body, { token: auth ? this.token : null, signal: both, keepalive });
       this._lastContact = Date.now();
