@@ -26,9 +26,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import redis
+from redis.cluster import RedisCluster
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,8 @@ class Waiter:
 class Locator(Protocol):
     """Where a channel lives: the name of its node and a client to open pub/sub on it."""
 
-    sharded: bool
+    @property
+    def sharded(self) -> bool: ...
 
     def locate(self, channel: str) -> tuple[str, redis.Redis]: ...
 
@@ -97,7 +99,7 @@ def has_sharded_pubsub(client: redis.Redis) -> bool:
     (fakeredis, some managed services rename or hide it).
     """
     try:
-        client.execute_command("SPUBLISH", "signaling:probe", "")
+        client.execute_command("SPUBLISH", "signaling:probe", "")  # type: ignore[no-untyped-call]
     except redis.ResponseError:
         return False
     return True
@@ -108,13 +110,13 @@ class ClusterNodes:
 
     sharded = True
 
-    def __init__(self, cluster, connect: Callable[[str, int], redis.Redis]) -> None:
+    def __init__(self, cluster: RedisCluster, connect: Callable[[str, int], redis.Redis]) -> None:
         self.cluster = cluster
         self._connect = connect
         self._clients: dict[str, redis.Redis] = {}
 
     def locate(self, channel: str) -> tuple[str, redis.Redis]:
-        slot = self.cluster.keyslot(channel)
+        slot = self.cluster.keyslot(channel)  # type: ignore[no-untyped-call]
         node = self.cluster.nodes_manager.get_node_from_slot(slot)
         client = self._clients.get(node.name)
         if client is None:
@@ -134,7 +136,7 @@ class _Link:
 
     def __init__(self, name: str, client: redis.Redis, backoff: float = 0.1) -> None:
         self.name = name
-        self.pubsub = client.pubsub(ignore_subscribe_messages=False)
+        self.pubsub = client.pubsub(ignore_subscribe_messages=False)  # type: ignore[no-untyped-call]
         self.channels: set[str] = set()
         self.backoff = backoff
         self.closed = False
@@ -157,8 +159,12 @@ class Hub:
         channel_of: Callable[[str], str],
         peer_of: Callable[[str], str],
         locator: Locator | None = None,
-    ):
-        self._locator = locator or SingleNode(client)
+    ) -> None:
+        if locator is None:
+            if client is None:
+                raise ValueError("Hub needs a Redis client or a locator")
+            locator = SingleNode(client)
+        self._locator = locator
         self._channel_of = channel_of
         self._peer_of = peer_of
         self._lock = threading.RLock()
@@ -290,10 +296,9 @@ class Hub:
                 self._dispatch(link, message)
             self._unsubscribe_idle()
 
-    def _dispatch(self, link: _Link, message: dict) -> None:
-        channel = message.get("channel")
-        if isinstance(channel, bytes):
-            channel = channel.decode()
+    def _dispatch(self, link: _Link, message: dict[str, Any]) -> None:
+        raw = message.get("channel")
+        channel = raw.decode() if isinstance(raw, bytes) else str(raw)
         kind = message.get("type")
         if kind in ("message", "smessage"):
             self._wake(channel)

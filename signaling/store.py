@@ -19,19 +19,21 @@ peer whose connection closed is ended sooner, by :meth:`Store.depart`.
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import redis
+from redis.cluster import RedisCluster
+from redis.commands.core import Script
 from redis.exceptions import AskError, MovedError, NoScriptError
 
 from . import lua
 from .config import Settings
 from .directory import Directory, Page
-
-SERVER_EVENTS = frozenset({"peer-joined", "peer-left", "session-ended"})
+from .envelope import delivered, envelope
 
 
 class PeerTaken(Exception):
@@ -84,24 +86,10 @@ def next_id(stream_id: str) -> str:
     return f"{int(ms) + 1}-0" if int(ms) < top else stream_id
 
 
-def envelope(kind: str, data, sender: str, sender_name: str, room: str | None = None) -> str:
-    """Serialise an envelope without its ``id``/``ts``, which come from the stream id."""
-    body = {"type": kind, "data": data, "from": sender, "from_name": sender_name}
-    if room is not None:
-        body["room"] = room
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-
-
-def delivered(stream_id: str, stored: str) -> str:
-    """The envelope as JSON text, stamped with its id and timestamp (ms)."""
-    ts = stream_id.partition("-")[0]
-    return '{"id":"%s","ts":%s,%s' % (stream_id, ts, stored[1:])
-
-
 class Store:
     """Every read and write of signaling state, each a single round trip where it matters."""
 
-    def __init__(self, client: redis.Redis, settings: Settings) -> None:
+    def __init__(self, client: redis.Redis | RedisCluster, settings: Settings) -> None:
         self.redis = client
         self.settings = settings
         self.prefix = settings.key_prefix
@@ -133,7 +121,7 @@ class Store:
     def peer_of_channel(self, channel: str) -> str:
         return channel[len(self.prefix) + 6 : -3]
 
-    def _run(self, name: str, keys: list[str], args: list, client=None):
+    def _run(self, name: str, keys: list[str], args: list[Any], client: Any = None) -> Any:
         return self._scripts[name](keys=keys, args=args, client=client)
 
     # sessions -----------------------------------------------------------
@@ -313,7 +301,9 @@ class Store:
             self.fan_out(recipients, event)
 
     # mailboxes ----------------------------------------------------------
-    def deliver(self, batches: dict[str, list], sender: str = "") -> dict[str, list[str] | int]:
+    def deliver(
+        self, batches: Mapping[str, Sequence[str | tuple[str, str]]], sender: str = ""
+    ) -> dict[str, list[str] | int]:
         """Append envelopes to each recipient's mailbox, one script call per recipient.
 
         An item is an envelope, or ``(client id, envelope)``: a client id that
@@ -326,7 +316,7 @@ class Store:
             return {}
         s = self.settings
         share = s.mailbox_sender_share or max(s.max_batch, s.mailbox_maxlen // 2)
-        head = [
+        head: list[Any] = [
             s.mailbox_maxlen,
             self._ttl_ms,
             None,
@@ -335,7 +325,7 @@ class Store:
             2 * s.mailbox_maxlen,
             share,
         ]
-        calls = []
+        calls: list[tuple[list[str], list[Any]]] = []
         for peer, items in batches.items():
             args = [*head]
             args[2] = self.channel(peer)
@@ -367,7 +357,7 @@ class Store:
         """How many messages the mailbox holds (delivered but unacknowledged ones included)."""
         return int(self.redis.xlen(self.peer_keys(peer)[1]))
 
-    def _pipelined(self, script, calls: list[tuple[list[str], list]]) -> list:
+    def _pipelined(self, script: Script, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
         """Run one script many times: one pipeline of EVALSHAs per Redis node.
 
         redis-py's own script pipelining sends SCRIPT EXISTS first, a second
@@ -378,7 +368,7 @@ class Store:
         the slot map is re-read). With ``REDIS_WAIT_REPLICAS`` each node's
         pipeline ends with WAIT, so the writes reached a replica.
         """
-        results: list = [None] * len(calls)
+        results: list[Any] = [None] * len(calls)
         pending = list(range(len(calls)))
         for _ in range(3):
             rerun: list[int] = []
@@ -392,17 +382,24 @@ class Store:
                 raise result
         return results
 
-    def _by_node(self, calls: list[tuple[list[str], list]], indexes: list[int]):
+    def _by_node(self, calls: list[tuple[list[str], list[Any]]], indexes: list[int]) -> list[tuple[Any, list[int]]]:
         """Group calls by the node owning their first key (one group on a single Redis)."""
         if not hasattr(self.redis, "get_node_from_key"):
             return [(self.redis, indexes)]
-        groups: dict[str, tuple] = {}
+        groups: dict[str, tuple[Any, list[int]]] = {}
         for i in indexes:
             node = self.redis.get_node_from_key(calls[i][0][0])
             groups.setdefault(node.name, (node.redis_connection, []))[1].append(i)
         return list(groups.values())
 
-    def _pipeline_on(self, client, script, calls, indexes: list[int], results: list) -> list[int]:
+    def _pipeline_on(
+        self,
+        client: Any,
+        script: Script,
+        calls: list[tuple[list[str], list[Any]]],
+        indexes: list[int],
+        results: list[Any],
+    ) -> list[int]:
         """One pipeline on one node; returns the indexes to run again."""
         pipe = client.pipeline(transaction=False)
         for i in indexes:
@@ -422,7 +419,7 @@ class Store:
         if any(isinstance(results[i], NoScriptError) for i in rerun):
             client.script_load(script.script)
         if any(isinstance(results[i], (MovedError, AskError)) for i in rerun):
-            self.redis.nodes_manager.initialize()
+            cast(RedisCluster, self.redis).nodes_manager.initialize()
         return rerun
 
     def fan_out(self, recipients: list[str], stored: str) -> dict[str, list[str]]:
@@ -456,9 +453,9 @@ class Store:
         return _text(act or b"0"), _text(conn or b"0")
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _pairs(flat) -> list[tuple[str, str]]:
+def _pairs(flat: Sequence[object]) -> list[tuple[str, str]]:
     return [(_text(flat[i]), _text(flat[i + 1])) for i in range(0, len(flat), 2)]
