@@ -4,6 +4,7 @@
 #     nodejs (node --test for the browser code's pure logic),
 #     fonts-noto-cjk (readable Japanese in screenshots)
 #   - axe-core from npm (tests/a11y) for the accessibility checks
+#   - typescript from npm (static/js/client, pinned) for the type check and `npm pack` of the browser client
 #   - a virtualenv in .venv with requirements-dev.txt
 #   - pytest inside a private network namespace (loopback only), so WebRTC
 #     media and every test request stay on 127.0.0.1.
@@ -36,6 +37,12 @@ bash scripts/venv.sh requirements-dev.txt
 axe_locked=$(node -p "require('./tests/a11y/package-lock.json').packages['node_modules/axe-core'].version")
 axe_found=$(node -p "try { require('./tests/a11y/node_modules/axe-core/package.json').version } catch { '' }")
 [ "$axe_locked" = "$axe_found" ] || (cd tests/a11y && npm ci --no-audit --no-fund --loglevel=error)
+
+# typescript (pinned in static/js/client/package-lock.json) for tests/js/test_typecheck.py:
+# tsc --checkJs on the apps, strict on the client package, and its .d.ts for npm pack.
+ts_locked=$(node -p "require('./static/js/client/package-lock.json').packages['node_modules/typescript'].version")
+ts_found=$(node -p "try { require('./static/js/client/node_modules/typescript/package.json').version } catch { '' }")
+[ "$ts_locked" = "$ts_found" ] || (cd static/js/client && npm ci --no-audit --no-fund --loglevel=error)
 
 # Root can make a network namespace directly; others need a user namespace too.
 unshare_flags=(-n)

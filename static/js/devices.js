@@ -4,24 +4,27 @@ import { audioContext } from './audio-level.js';
 import { MediaPreview, fillDeviceSelect } from './media-preview.js';
 import './strings/devices.js';
 
+/** @type {(id: string) => any} an element of the page (its type is whatever the HTML says) */
+const $ = (id) => document.getElementById(id);
+
 class DeviceCheck {
   constructor() {
-    this.video = document.getElementById('preview');
-    this.speakerSelect = document.getElementById('speaker-select');
-    this.status = document.getElementById('status');
-    this.cameraStatus = document.getElementById('camera-status');
-    this.micStatus = document.getElementById('mic-status');
-    this.speakerStatus = document.getElementById('speaker-status');
+    this.video = $('preview');
+    this.speakerSelect = $('speaker-select');
+    this.status = $('status');
+    this.cameraStatus = $('camera-status');
+    this.micStatus = $('mic-status');
+    this.speakerStatus = $('speaker-status');
     this.preview = new MediaPreview({
       video: this.video,
-      meter: document.getElementById('mic-level'),
-      cameraSelect: document.getElementById('camera-select'),
-      micSelect: document.getElementById('mic-select'),
+      meter: $('mic-level'),
+      cameraSelect: $('camera-select'),
+      micSelect: $('mic-select'),
     });
     this.toneCount = 0;
 
-    document.getElementById('start').addEventListener('click', () => this.start());
-    document.getElementById('tone').addEventListener('click', () => this.playTone());
+    $('start').addEventListener('click', () => this.start());
+    $('tone').addEventListener('click', () => this.playTone());
     this.preview.cameraSelect.addEventListener('change', () => this.openCamera(this.preview.cameraSelect.value));
     this.preview.micSelect.addEventListener('change', () => this.openMic(this.preview.micSelect.value));
     this.speakerSelect.addEventListener('change', () => this.applySpeaker());

@@ -1,7 +1,7 @@
 // The visible en / 日本語 switch every page shows, plus the page bootstrap
 // (translate once the string tables are registered).
 import { language, languages, setLanguage, t, translatePage } from './i18n.js';
-import { MEDIA_ERROR_KEYS, mediaErrorKind } from './media-errors.js';
+import { MEDIA_ERROR_KEYS, mediaErrorKind } from './client/media-errors.js';
 import './strings/common.js';
 
 export class LanguageSwitch {

@@ -5,10 +5,12 @@
 // emitted as it is found, for the user to paste on the other side as they come.
 // No server is involved.
 
+import { Emitter } from './client/emitter.js';
+
 const GATHER_LIMIT_MS = 15000; // stop waiting for a stuck STUN server after this
 const PUBLIC_STUN = [{ urls: 'stun:stun.l.google.com:19302' }];
 
-export class ManualPeer extends EventTarget {
+export class ManualPeer extends Emitter {
   constructor({ stun = false, stream = null, trickle = false } = {}) {
     super();
     this.trickle = trickle;
@@ -19,23 +21,19 @@ export class ManualPeer extends EventTarget {
       if (!event.candidate || !event.candidate.candidate) return;
       const candidate = event.candidate.toJSON();
       this.candidates.push(candidate);
-      this.emit('candidate', { candidate });
+      this._emit('candidate', { candidate });
     });
     this.channel = null;
     this.remoteStream = new MediaStream();
     if (stream) for (const track of stream.getTracks()) this.pc.addTrack(track, stream);
     this.pc.addEventListener('track', (event) => {
       this.remoteStream.addTrack(event.track);
-      this.emit('track', { track: event.track });
+      this._emit('track', { track: event.track });
     });
     this.pc.addEventListener('datachannel', (event) => this.useChannel(event.channel));
     for (const name of ['signalingstatechange', 'icegatheringstatechange', 'iceconnectionstatechange', 'connectionstatechange']) {
-      this.pc.addEventListener(name, () => this.emit('state', this.states()));
+      this.pc.addEventListener(name, () => this._emit('state', this.states()));
     }
-  }
-
-  emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
   states() {
@@ -50,14 +48,14 @@ export class ManualPeer extends EventTarget {
 
   useChannel(channel) {
     this.channel = channel;
-    channel.addEventListener('open', () => this.emit('open'));
-    channel.addEventListener('close', () => this.emit('close'));
+    channel.addEventListener('open', () => this._emit('open'));
+    channel.addEventListener('close', () => this._emit('close'));
     channel.addEventListener('message', (event) => {
       if (typeof event.data !== 'string') return;
       try {
         const message = JSON.parse(event.data);
-        if (message?.t === 'bye') this.emit('bye');
-        else if (message && typeof message.text === 'string') this.emit('message', message);
+        if (message?.t === 'bye') this._emit('bye');
+        else if (message && typeof message.text === 'string') this._emit('message', message);
       } catch { /* not ours */ }
     });
   }

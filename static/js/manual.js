@@ -5,6 +5,7 @@ import { ChatLog } from './chat-log.js';
 import { ManualPeer } from './manual-peer.js';
 import './strings/manual.js';
 
+/** @type {(id: string) => any} an element of the page (its type is whatever the HTML says) */
 const $ = (id) => document.getElementById(id);
 
 class ManualPage {
@@ -24,7 +25,7 @@ class ManualPage {
     $('add-cands').addEventListener('click', () => this.run(() => this.addCandidates()));
     $('copy-cands').addEventListener('click', () => this.copy($('cands-out'), $('copy-cands')));
     $('opt-trickle').addEventListener('change', () => { $('trickle').hidden = !$('opt-trickle').checked; });
-    for (const radio of document.querySelectorAll('input[name=role]')) {
+    for (const radio of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input[name=role]'))) {
       radio.addEventListener('change', () => this.pickRole(radio.value));
     }
     document.addEventListener('languagechange', () => this.showStates());
@@ -35,7 +36,7 @@ class ManualPage {
    * away too (the options stay one tap away), so the tab is its own steps.
    */
   pickRole(role) {
-    document.querySelector('.roles').dataset.role = role;
+    /** @type {HTMLElement} */ (document.querySelector('.roles')).dataset.role = role;
     document.querySelector('main').dataset.role = role;
     if (role !== 'both' && matchMedia('(max-width: 720px)').matches) $('options').open = false;
   }

@@ -26,8 +26,10 @@
 // Do not disturb (`dnd = true`): invites are answered phone.busy at once and
 // reported as a `dnd` event (the UI lists them with the missed calls).
 
-import { PeerCall } from './call.js';
-import { mediaErrorKind } from './media-errors.js';
+import { PeerCall } from './client/call.js';
+import { signalingSend } from './client/call-signaling.js';
+import { mediaErrorKind } from './client/media-errors.js';
+import { Emitter } from './client/emitter.js';
 
 export const RING_TIMEOUT_MS = 30000;
 // A media path that stays down this long with no word from the other side
@@ -50,7 +52,7 @@ export function mediaErrorReason(error) {
   return 'media-error';
 }
 
-export class PhoneLine extends EventTarget {
+export class PhoneLine extends Emitter {
   constructor({
     signaling,
     ringTimeout = RING_TIMEOUT_MS,
@@ -68,6 +70,7 @@ export class PhoneLine extends EventTarget {
     this.lostAfter = lostAfter;
     this.dnd = false; // do not disturb: invites are answered busy
     this.remoteMuted = false;
+    /** @type {string} idle | calling | incoming | connecting | in-call */
     this.state = 'idle';
     this.peer = null; // {peer_id, name}
     this.callId = null;
@@ -89,8 +92,11 @@ export class PhoneLine extends EventTarget {
       'phone.cancel', 'phone.hangup', 'phone.ping',
     ].map((type) => signaling.on(type, (env) => this._onMessage(type, env)));
     // Any media-negotiation message of the current call is word from the other side.
+    // PeerCall ignores payloads of another call id; routing by sender is ours.
     this._handlers.push(signaling.on('rtc', (env) => {
-      if (this._failTimer && env.from === this.peer?.peer_id && env.data?.call === this.callId) this._armLostTimer();
+      if (env.from !== this.peer?.peer_id) return;
+      if (this._failTimer && env.data?.call === this.callId) this._armLostTimer();
+      this.call?.handleMessage(env.data);
     }));
     this._onOffline = (event) => {
       if (this.peer && event.detail.peers.includes(this.peer.peer_id) && this.state !== 'idle') this._end('offline');
@@ -113,7 +119,8 @@ export class PhoneLine extends EventTarget {
     this._setState('calling');
     if (!(await this._openMicrophone())) return;
     // Crossed with an invite from the same person while the microphone opened?
-    if (this._attempt !== attempt || this.state !== 'calling') return;
+    // (the await above may have changed the state: no narrowing from the check before it)
+    if (this._attempt !== attempt || /** @type {string} */ (this.state) !== 'calling') return;
     this._ringTimer = setTimeout(() => this._noAnswer(callId), this.ringTimeout);
     this._inviteSent = true;
     try {
@@ -303,7 +310,9 @@ export class PhoneLine extends EventTarget {
   _startMedia() {
     if (this.call) return;
     const call = this.createCall({
-      signaling: this.signaling,
+      send: signalingSend(this.signaling, this.peer.peer_id),
+      localId: this.signaling.peerId,
+      iceServers: this.signaling.iceServers,
       remoteId: this.peer.peer_id,
       callId: this.callId,
       tracks: { audio: this.localStream?.getAudioTracks()[0] || null },
@@ -434,7 +443,4 @@ export class PhoneLine extends EventTarget {
     this._emit('statechange', { state, previous });
   }
 
-  _emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
-  }
 }

@@ -8,11 +8,13 @@
 //
 // Events (CustomEvent): change {peers, total, more}   error {error}
 
+import { Emitter } from './client/emitter.js';
+
 const PAGE = 50;
 
 /** @typedef {{peer_id: string, name: string}} Peer */
 
-export class PhoneDirectory extends EventTarget {
+export class PhoneDirectory extends Emitter {
   /**
    * @param {{client: {token: string|null, peerId: string|null}, base?: string, every?: number, page?: number}} options
    */
@@ -82,7 +84,7 @@ export class PhoneDirectory extends EventTarget {
     try {
       await this._load();
     } catch (error) {
-      this.dispatchEvent(new CustomEvent('error', { detail: { error } }));
+      this._emit('error', { error });
     } finally {
       this._running = false;
     }
@@ -139,6 +141,6 @@ export class PhoneDirectory extends EventTarget {
     const peers = this.visible();
     const meListed = this.peers.some((p) => p.peer_id === this.client.peerId);
     const total = Math.max(peers.length, this.total - (meListed ? 1 : 0) - this._gone.size);
-    this.dispatchEvent(new CustomEvent('change', { detail: { peers, total, more: Boolean(this.next) } }));
+    this._emit('change', { peers, total, more: Boolean(this.next) });
   }
 }

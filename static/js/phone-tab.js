@@ -4,9 +4,11 @@
 // user presses "use here", which steals the lock: the first tab then signs
 // out and says so). Browsers without Web Locks fall back to running anyway.
 
+import { Emitter } from './client/emitter.js';
+
 const LOCK = 'signaling.phone.tab';
 
-export class TabLock extends EventTarget {
+export class TabLock extends Emitter {
   constructor(name = LOCK) {
     super();
     this.name = name;
@@ -28,7 +30,7 @@ export class TabLock extends EventTarget {
       locks.request(this.name, options, (lock) => {
         if (lock) return hold();
         // Someone else has it: say so and queue for it.
-        this.dispatchEvent(new CustomEvent('waiting'));
+        this._emit('waiting');
         locks.request(this.name, () => hold()).catch((error) => this._lost(error));
         return undefined;
       }).catch((error) => this._lost(error));
@@ -40,6 +42,6 @@ export class TabLock extends EventTarget {
     if (!this.held) return;
     this.held = false;
     this._release = null;
-    this.dispatchEvent(new CustomEvent('stolen', { detail: { error } }));
+    this._emit('stolen', { error });
   }
 }

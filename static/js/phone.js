@@ -13,14 +13,14 @@
 
 import { t } from './i18n.js';
 import { say, startPage } from './lang-switch.js';
-import { mediaBlockedByInsecurePage } from './media-errors.js';
+import { mediaBlockedByInsecurePage } from './client/media-errors.js';
 import { CallAlerts } from './phone-alerts.js';
 import { PhoneLine, RING_TIMEOUT_MS } from './phone-call.js';
 import { contactItem, initial, missedItem } from './phone-contacts.js';
 import { PhoneDirectory } from './phone-directory.js';
 import { TabLock } from './phone-tab.js';
 import { Tones } from './phone-tones.js';
-import { SignalingClient } from './signaling.js';
+import { SignalingClient } from './client/signaling.js';
 import './strings/phone.js';
 
 const NAME_KEY = 'signaling.name'; // shared with the other apps
@@ -30,6 +30,7 @@ const DND_KEY = 'phone.dnd';
 const STATS_EVERY_MS = 1000;
 const SEARCH_DELAY_MS = 250;
 
+/** @type {(id: string) => any} an element of the page (its type is whatever the HTML says) */
 const $ = (id) => document.getElementById(id);
 
 function storage(key, value) {
@@ -502,7 +503,7 @@ class PhoneUI {
     const shown = this.contacts;
     const busy = Boolean(this.line && this.line.state !== 'idle');
     // Keep keyboard focus on the same contact across refreshes.
-    const focused = document.activeElement?.closest?.('#contacts button')?.dataset.peerId;
+    const focused = /** @type {HTMLElement|null|undefined} */ (document.activeElement?.closest?.('#contacts button'))?.dataset.peerId;
     list.replaceChildren(...shown.map((peer) => contactItem(peer, busy)));
     if (focused) list.querySelector(`button[data-peer-id="${CSS.escape(focused)}"]`)?.focus();
     const query = $('search').value.trim();
@@ -524,7 +525,7 @@ class PhoneUI {
 
   // ---- helpers -------------------------------------------------------------------
   _show(name) {
-    for (const screen of document.querySelectorAll('.screen')) screen.hidden = screen.id !== `screen-${name}`;
+    for (const screen of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('.screen'))) screen.hidden = screen.id !== `screen-${name}`;
     document.body.dataset.screen = name;
     if (name === 'register' || name === 'elsewhere') document.body.dataset.state = name;
     else if (this.line) document.body.dataset.state = this.line.state;

@@ -3,6 +3,7 @@
 import { t } from './i18n.js';
 import { fillDeviceSelect } from './media-preview.js';
 
+/** @type {(id: string) => any} an element of the page (its type is whatever the HTML says) */
 const $ = (id) => document.getElementById(id);
 
 export class RoomControls {

@@ -4,6 +4,8 @@
 //   state {camera, mic, screen}     what the others should show (placeholder, mute badge)
 //   error {kind, error}             a device or screen capture failed
 
+import { Emitter } from './client/emitter.js';
+
 export const VIDEO_SIZES = {
   low: { width: { ideal: 320 }, height: { ideal: 240 }, frameRate: { ideal: 15 } },
   normal: { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 24 } },
@@ -12,7 +14,7 @@ export const VIDEO_SIZES = {
 // The microphone as a call wants it (the join preview opens it the same way).
 export const AUDIO_CONSTRAINTS = { echoCancellation: true, noiseSuppression: true };
 
-export class LocalMedia extends EventTarget {
+export class LocalMedia extends Emitter {
   constructor({ video = VIDEO_SIZES.normal } = {}) {
     super();
     this.videoConstraints = video;
@@ -133,6 +135,7 @@ export class LocalMedia extends EventTarget {
   }
 
   async _open(kind, deviceId) {
+    /** @type {MediaTrackConstraints} */
     const constraints = kind === 'video' ? { ...this.videoConstraints } : { ...AUDIO_CONSTRAINTS };
     if (deviceId) constraints.deviceId = { exact: deviceId };
     const stream = await navigator.mediaDevices.getUserMedia({ [kind]: constraints });
@@ -144,9 +147,5 @@ export class LocalMedia extends EventTarget {
     if (this.videoTrack) this.preview.addTrack(this.videoTrack);
     this._emit('tracks', { audio: this.audioTrack, video: this.videoTrack });
     this._emit('state', this.state());
-  }
-
-  _emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 }

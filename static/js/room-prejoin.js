@@ -5,6 +5,7 @@
 import { mediaError, say } from './lang-switch.js';
 import { MediaPreview, resumeAudioOnGesture } from './media-preview.js';
 
+/** @type {(id: string) => any} an element of the page (its type is whatever the HTML says) */
 const $ = (id) => document.getElementById(id);
 
 export class JoinPreview {

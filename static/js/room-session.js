@@ -25,8 +25,10 @@
 // signal of a newer generation and rebuilds its end too. Only the server's
 // word (peer-left, or a roster without the member) removes a member for good.
 
-import { PeerCall } from './call.js';
-import { SignalingClient } from './signaling.js';
+import { PeerCall } from './client/call.js';
+import { signalingSend } from './client/call-signaling.js';
+import { SignalingClient } from './client/signaling.js';
+import { Emitter } from './client/emitter.js';
 
 const RTC_TYPE = 'rtc';
 // Each member uploads one video per other member (mesh): the more people, the
@@ -62,7 +64,7 @@ export class RoomFullError extends Error {
   }
 }
 
-export class RoomSession extends EventTarget {
+export class RoomSession extends Emitter {
   constructor({ room, name, media, client = null }) {
     super();
     this.room = room;
@@ -74,6 +76,10 @@ export class RoomSession extends EventTarget {
     this.joined = false;
     this._early = new Map(); // peer id -> [rtc envelopes that arrived before we knew the peer]
     this._off = [];
+    /** @type {number|undefined} tests shorten the lost / rebuild clocks */
+    this.lostAfterMs = undefined;
+    /** @type {number|undefined} */
+    this.rebuildAfterMs = undefined;
   }
 
   get peerId() {
@@ -136,7 +142,7 @@ export class RoomSession extends EventTarget {
       // The other side rebuilt the pair's connection: rebuild ours to the same generation.
       const gen = callGeneration(this.room, env.data?.call);
       if (gen !== null && gen > member.gen) this._rebuild(member, gen);
-      member.call.handleMessage(env);
+      member.call.handleMessage(env.data);
       return;
     }
     const queue = this._early.get(env.from) || [];
@@ -167,11 +173,12 @@ export class RoomSession extends EventTarget {
   /** A PeerCall of the member's current generation, its events forwarded while it is the current one. */
   _newCall(member) {
     const call = new PeerCall({
-      signaling: this.client,
+      send: signalingSend(this.client, member.peer_id, RTC_TYPE),
+      localId: this.peerId,
+      iceServers: this.client.iceServers,
       remoteId: member.peer_id,
       callId: roomCallId(this.room, member.gen),
       tracks: { audio: this.media.audioTrack, video: this.media.videoTrack },
-      autoSubscribe: false,
     });
     const current = () => member.call === call && this.members.get(member.peer_id) === member;
     call.addEventListener('track', (e) => {
@@ -317,9 +324,5 @@ export class RoomSession extends EventTarget {
       out[peerId] = { audio: stats.audioBytesReceived, video: stats.videoBytesReceived, total: stats.bytesReceived, state: stats.state };
     }
     return out;
-  }
-
-  _emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 }

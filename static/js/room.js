@@ -13,6 +13,7 @@ import { roomFromPath, roomName } from './room-name.js';
 import './strings/devices.js';
 import './strings/room.js';
 
+/** @type {(id: string) => any} an element of the page (its type is whatever the HTML says) */
 const $ = (id) => document.getElementById(id);
 const NAME_KEY = 'signaling.name';
 const LOCAL = 'local';
@@ -22,6 +23,8 @@ class RoomPage {
     const asked = roomFromPath(location.pathname);
     this.room = roomName(asked) || asked;
     this.session = null;
+    /** @type {RoomControls|null} made on joining */
+    this.controls = null;
     this.media = null;
     this.grid = new TileGrid($('tiles'));
     this.chat = new ChatLog($('chat-log'));
@@ -52,7 +55,7 @@ class RoomPage {
     say($('page-title'), empty ? 'room.no_room_title' : 'room.bad_room_title');
     say($('join-heading'), empty ? 'room.no_room_title' : 'room.bad_room_title');
     $('join-form').hidden = true;
-    document.querySelector('#join-screen .muted').hidden = true;
+    /** @type {HTMLElement} */ (document.querySelector('#join-screen .muted')).hidden = true;
     const box = $('join-error');
     box.hidden = false;
     box.className = 'notice error';

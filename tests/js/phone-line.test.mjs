@@ -2,13 +2,13 @@
 // client library's pure helpers. PhoneLine runs unchanged; signaling is an
 // in-memory bus with the same send/on/peer-offline surface as SignalingClient,
 // and PeerCall is replaced by a stub (no WebRTC in Node). Run by
-// tests/e2e/test_phone_logic.py, or directly: node --test tests/e2e/test_phone_line.mjs
+// tests/js/test_node.py, or directly: node --test tests/js
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { isPolite, qualityOf } from '../../static/js/call.js';
+import { isPolite, qualityOf } from '../../static/js/client/call.js';
 import { mediaErrorReason, PhoneLine } from '../../static/js/phone-call.js';
-import { backoffDelay, compareIds } from '../../static/js/signaling.js';
+import { backoffDelay, compareIds } from '../../static/js/client/signaling.js';
 
 const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 
@@ -57,6 +57,7 @@ class FakeCall extends EventTarget {
     }, 5);
   }
   async setTrack(kind, track) { this.options.tracks[kind] = track; }
+  handleMessage(payload) { (this.received ||= []).push(payload); return true; }
   close() { this.closed = true; }
 }
 

@@ -1,9 +1,14 @@
-// PeerCall: one RTCPeerConnection to one remote peer, signaled through a
-// SignalingClient. Knows nothing about phones, rooms or the DOM.
+// PeerCall: one RTCPeerConnection to one remote peer. Knows nothing about
+// phones, rooms, the DOM or how signaling travels: like the W3C
+// perfect-negotiation example and simple-peer, it hands every outgoing
+// signaling payload to `send(payload)` and is fed incoming ones through
+// `handleMessage(payload)`. Any channel works (this project's SignalingClient
+// through `signalingTransport`, a WebSocket, copy/paste).
 //
-//   const call = new PeerCall({ signaling: client, remoteId, callId, tracks: { audio: micTrack } });
-//   call.addEventListener('track', (e) => video.srcObject = call.remoteStream);
-//   call.addEventListener('connectionstatechange', (e) => console.log(e.detail.state));
+//   const call = new PeerCall({ send: (p) => ws.send(JSON.stringify(p)), localId: 'a', remoteId: 'b',
+//                               callId: 'c1', tracks: { audio: micTrack } });
+//   ws.onmessage = (e) => call.handleMessage(JSON.parse(e.data));
+//   call.addEventListener('track', () => video.srcObject = call.remoteStream);
 //   call.setTrack('video', camTrack);   // later; no renegotiation (replaceTrack)
 //   call.setEnabled('audio', false);    // mute (track.enabled)
 //   call.sendData({ text: 'hi' });      // over the RTCDataChannel (if dataChannel: true)
@@ -13,7 +18,7 @@
 // W3C "perfect negotiation": the polite side is decided from the two peer ids
 // (the smaller id is polite), so both ends agree without talking. Glare is
 // resolved by the polite side rolling back. Trickle ICE: local candidates go
-// out batched (SignalingClient batch), remote ones wait until a remote
+// out as they come (`send` may batch them), remote ones wait until a remote
 // description is set. ICE restarts when the connection fails (or stays
 // disconnected for `disconnectedRestartAfter` ms).
 //
@@ -24,9 +29,9 @@
 // screen, a different device) is attached later with replaceTrack. A
 // negotiated data channel (id 0) needs no extra offer/answer round.
 //
-// Signaling messages: type `messageType` (default 'rtc') with data
-// {call, description} or {call, candidate}; `call` is the callId (messages for
-// another callId are ignored, so a stale call cannot disturb a new one).
+// Payloads: {call, description} or {call, candidate}; `call` is the callId
+// (payloads for another callId are ignored, so a stale call cannot disturb a
+// new one).
 //
 // Events (CustomEvent): track {track, kind, streams}  connectionstatechange {state}
 //   iceconnectionstatechange {state}  signalingstatechange {state}  negotiated {}
@@ -34,85 +39,162 @@
 //   datachannelopen {}  datachannelclose {}  datamessage {data}  icerestart {reason}
 //   error {error, where}  closed {}
 
+import { Emitter } from './emitter.js';
+
+/**
+ * What stats() reads out.
+ * @typedef {object} CallStats
+ * @property {number|null} rtt ms
+ * @property {number} packetsLost
+ * @property {number} packetsReceived
+ * @property {number} packetLoss 0..1
+ * @property {number} bytesReceived
+ * @property {number} bytesSent
+ * @property {number} audioBytesReceived
+ * @property {number} videoBytesReceived
+ * @property {number|null} inboundKbps
+ * @property {RTCPeerConnectionState} state
+ * @property {'good'|'fair'|'poor'|'unknown'} quality
+ */
+
+/**
+ * A signaling payload of one call.
+ * @typedef {object} CallPayload
+ * @property {string} call the callId
+ * @property {RTCSessionDescriptionInit} [description]
+ * @property {RTCIceCandidateInit} [candidate]
+ */
+
+/**
+ * @typedef {object} PeerCallOptions
+ * @property {(payload: CallPayload) => (void | Promise<unknown>)} send delivers a payload to the other side
+ *   (a rejected promise becomes an `error` event with where: 'send')
+ * @property {string} [localId] our peer id (decides politeness with remoteId)
+ * @property {string} [remoteId] the other side's peer id
+ * @property {string} [callId] tags every payload; payloads of another call are ignored
+ * @property {RTCIceServer[]} [iceServers]
+ * @property {{audio?: MediaStreamTrack|null, video?: MediaStreamTrack|null}} [tracks]
+ * @property {boolean} [polite] overrides the id comparison
+ * @property {string[]} [kinds] transceivers the impolite side creates
+ * @property {boolean} [dataChannel] open a negotiated data channel (id 0)
+ * @property {number} [disconnectedRestartAfter] ms in `disconnected` before an ICE restart
+ * @property {RTCConfiguration} [rtcConfig]
+ * @property {typeof RTCPeerConnection} [RTCPeerConnection] for Node or tests (like simple-peer's wrtc)
+ */
+
 const KINDS = ['audio', 'video'];
 
+/**
+ * RTCRtpTransceiver.stopped is gone from the spec (currentDirection 'stopped'
+ * replaced it) but older browsers have only the flag.
+ * @param {RTCRtpTransceiver} transceiver
+ * @returns {boolean}
+ */
+const stopped = (transceiver) => /** @type {any} */ (transceiver).stopped === true || transceiver.currentDirection === 'stopped';
+
+/**
+ * The polite side of a pair: the smaller id (both ends agree without talking).
+ * @param {string} localId
+ * @param {string} remoteId
+ * @returns {boolean}
+ */
 export function isPolite(localId, remoteId) {
   return String(localId) < String(remoteId);
 }
 
-export class PeerCall extends EventTarget {
+export class PeerCall extends Emitter {
+  /** @param {PeerCallOptions} options */
   constructor({
-    signaling,
-    remoteId,
-    localId = signaling?.peerId,
+    send,
+    remoteId = '',
+    localId = '',
     callId = '',
-    iceServers = signaling?.iceServers ?? [],
+    iceServers = [],
     tracks = {},
     polite = isPolite(localId, remoteId),
     kinds = KINDS,
     dataChannel = true,
-    messageType = 'rtc',
     disconnectedRestartAfter = 4000,
-    autoSubscribe = true,
     rtcConfig = {},
+    RTCPeerConnection: PeerConnection = globalThis.RTCPeerConnection,
   }) {
     super();
-    if (!signaling || !remoteId) throw new TypeError('PeerCall needs signaling and remoteId');
-    this.signaling = signaling;
+    if (typeof send !== 'function') throw new TypeError('PeerCall needs a send(payload) function');
+    this._send = send;
     this.remoteId = remoteId;
     this.localId = localId;
     this.callId = callId;
     this.polite = polite;
     this.kinds = kinds;
-    this.messageType = messageType;
     this.disconnectedRestartAfter = disconnectedRestartAfter;
     this.remoteStream = new MediaStream();
+    /** @type {{[kind: string]: MediaStreamTrack|null}} */
     this.localTracks = { audio: null, video: null, ...tracks };
     this.closed = false;
+    /** @type {{[what: string]: number}} */
     this.timings = { created: performance.now() };
     this.iceRestarts = 0;
+    this.candidateErrors = 0;
 
     this._makingOffer = false;
     this._ignoreOffer = false;
     this._settingAnswer = false;
+    /** @type {RTCIceCandidateInit[]} */
     this._pendingCandidates = [];
-    this._disconnectTimer = null;
+    /** @type {ReturnType<typeof setTimeout>|undefined} */
+    this._disconnectTimer = undefined;
+    /** @type {{at: number, bytes: number}|null} */
     this._lastStats = null;
-    this.lastStats = null; // the latest stats() result, for synchronous readers
+    /** @type {Promise<void>} incoming payloads are applied one at a time, in order */
+    this._chain = Promise.resolve();
+    /** @type {CallStats|null} the latest stats() result, for synchronous readers */
+    this.lastStats = null;
 
     // max-bundle: one transport (one set of candidates) for audio, video and data.
-    this.pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', ...rtcConfig, iceServers });
+    this.pc = new PeerConnection({ bundlePolicy: 'max-bundle', ...rtcConfig, iceServers });
     this._wire();
     if (!polite) {
       for (const kind of kinds) {
         this.pc.addTransceiver(this.localTracks[kind] || kind, { direction: 'sendrecv' });
       }
     }
+    /** @type {RTCDataChannel|null} */
     this.channel = null;
     this._wantChannel = dataChannel;
     // The impolite side opens the channel now (it goes into the first offer);
     // the polite side opens its twin once that offer is applied, so it never
     // starts a negotiation of its own for it.
     if (dataChannel && !polite) this._openChannel();
-    this._unsubscribe = autoSubscribe ? signaling.on(messageType, (env) => this.handleMessage(env)) : () => {};
   }
 
   get connectionState() { return this.pc.connectionState; }
 
   // ---- media -------------------------------------------------------------
-  /** The transceiver carrying `kind` (audio|video), once negotiated or created. */
+  /**
+   * The transceiver carrying `kind` (audio|video), once negotiated or created.
+   * @param {string} kind
+   * @returns {RTCRtpTransceiver|null}
+   */
   transceiver(kind) {
-    return this.pc.getTransceivers().find((t) => !t.stopped && (t.sender.track?.kind === kind || t.receiver.track?.kind === kind)) || null;
+    return this.pc.getTransceivers().find((t) => !stopped(t) && (t.sender.track?.kind === kind || t.receiver.track?.kind === kind)) || null;
   }
 
-  /** Attach, swap or remove (null) the local track for `kind` without renegotiation. */
+  /**
+   * Attach, swap or remove (null) the local track for `kind` without renegotiation.
+   * @param {string} kind
+   * @param {MediaStreamTrack|null} track
+   */
   async setTrack(kind, track) {
     this.localTracks[kind] = track;
     const transceiver = this.transceiver(kind);
     if (transceiver) await transceiver.sender.replaceTrack(track);
   }
 
-  /** Mute or unmute the local track of `kind` (keeps the track and the camera/mic open). */
+  /**
+   * Mute or unmute the local track of `kind` (keeps the track and the camera/mic open).
+   * @param {string} kind
+   * @param {boolean} enabled
+   */
   setEnabled(kind, enabled) {
     const track = this.localTracks[kind];
     if (track) track.enabled = enabled;
@@ -122,7 +204,7 @@ export class PeerCall extends EventTarget {
     // The polite side answers the impolite side's transceivers: send our tracks on them.
     for (const transceiver of this.pc.getTransceivers()) {
       const kind = transceiver.receiver.track?.kind;
-      if (!kind || transceiver.stopped || !this.kinds.includes(kind)) continue;
+      if (!kind || stopped(transceiver) || !this.kinds.includes(kind)) continue;
       if (transceiver.direction !== 'sendrecv') transceiver.direction = 'sendrecv';
       const track = this.localTracks[kind] || null;
       if (transceiver.sender.track !== track) transceiver.sender.replaceTrack(track).catch(() => {});
@@ -136,7 +218,7 @@ export class PeerCall extends EventTarget {
       try {
         this._makingOffer = true;
         await pc.setLocalDescription();
-        this._sendSignal({ description: pc.localDescription.toJSON() });
+        this._sendSignal({ description: /** @type {RTCSessionDescription} */ (pc.localDescription).toJSON() });
       } catch (error) {
         this._error(error, 'negotiationneeded');
       } finally {
@@ -144,7 +226,7 @@ export class PeerCall extends EventTarget {
       }
     });
     pc.addEventListener('icecandidate', ({ candidate }) => {
-      if (candidate) this._sendSignal({ candidate: candidate.toJSON() }, true);
+      if (candidate) this._sendSignal({ candidate: candidate.toJSON() });
     });
     pc.addEventListener('track', (event) => {
       const { track } = event;
@@ -178,15 +260,19 @@ export class PeerCall extends EventTarget {
     pc.addEventListener('signalingstatechange', () => this._emit('signalingstatechange', { state: pc.signalingState }));
   }
 
-  /** Feed a signaling envelope; returns true when it belonged to this call. */
-  handleMessage(envelope) {
-    if (this.closed || envelope.from !== this.remoteId || envelope.type !== this.messageType) return false;
-    const data = envelope.data || {};
-    if ((data.call ?? '') !== this.callId) return false;
-    this._chain = (this._chain || Promise.resolve()).then(() => this._onSignal(data)).catch((error) => this._error(error, 'signal'));
+  /**
+   * Feed a payload the other side sent; returns true when it belonged to this call.
+   * @param {Partial<CallPayload>|null|undefined} payload
+   * @returns {boolean}
+   */
+  handleMessage(payload) {
+    if (this.closed || !payload || typeof payload !== 'object') return false;
+    if ((payload.call ?? '') !== this.callId) return false;
+    this._chain = this._chain.then(() => this._onSignal(payload)).catch((error) => this._error(error, 'signal'));
     return true;
   }
 
+  /** @param {Partial<CallPayload>} payload */
   async _onSignal({ description, candidate }) {
     if (this.closed) return;
     const pc = this.pc;
@@ -206,7 +292,7 @@ export class PeerCall extends EventTarget {
         this._adoptTransceivers();
         if (this._wantChannel) this._openChannel();
         await pc.setLocalDescription();
-        this._sendSignal({ description: pc.localDescription.toJSON() });
+        this._sendSignal({ description: /** @type {RTCSessionDescription} */ (pc.localDescription).toJSON() });
       } else {
         this._emit('negotiated', {});
       }
@@ -222,6 +308,7 @@ export class PeerCall extends EventTarget {
     for (const candidate of queued) await this._addCandidate(candidate);
   }
 
+  /** @param {RTCIceCandidateInit} candidate */
   async _addCandidate(candidate) {
     try {
       await this.pc.addIceCandidate(candidate);
@@ -233,10 +320,14 @@ export class PeerCall extends EventTarget {
     }
   }
 
-  _sendSignal(payload, batch = false) {
+  /** @param {{description?: RTCSessionDescriptionInit, candidate?: RTCIceCandidateInit}} payload */
+  _sendSignal(payload) {
     if (this.closed) return;
-    const data = { call: this.callId, ...payload };
-    this.signaling.send(this.remoteId, this.messageType, data, { batch }).catch((error) => this._error(error, 'send'));
+    try {
+      Promise.resolve(this._send({ call: this.callId, ...payload })).catch((error) => this._error(error, 'send'));
+    } catch (error) {
+      this._error(error, 'send');
+    }
   }
 
   /** Restart ICE (new ufrag/pwd; negotiationneeded sends the offer). */
@@ -254,6 +345,7 @@ export class PeerCall extends EventTarget {
     this._wireChannel(this.channel);
   }
 
+  /** @param {RTCDataChannel} channel */
   _wireChannel(channel) {
     channel.addEventListener('open', () => this._emit('datachannelopen', {}));
     channel.addEventListener('close', () => this._emit('datachannelclose', {}));
@@ -264,7 +356,11 @@ export class PeerCall extends EventTarget {
     });
   }
 
-  /** Send JSON (or a string) over the data channel; false when it is not open. */
+  /**
+   * Send JSON (or a string) over the data channel; false when it is not open.
+   * @param {unknown} data
+   * @returns {boolean}
+   */
   sendData(data) {
     if (!this.channel || this.channel.readyState !== 'open') return false;
     this.channel.send(typeof data === 'string' ? data : JSON.stringify(data));
@@ -276,12 +372,14 @@ export class PeerCall extends EventTarget {
    * Numbers for a quality read-out: {rtt (ms), packetsLost, packetsReceived,
    * packetLoss (0..1), bytesReceived, bytesSent, inboundKbps, audioBytesReceived,
    * videoBytesReceived, quality: 'good'|'fair'|'poor'|'unknown'}.
+   * @returns {Promise<CallStats>}
    */
   async stats() {
     const report = await this.pc.getStats();
+    /** @type {CallStats} */
     const out = {
       rtt: null, packetsLost: 0, packetsReceived: 0, packetLoss: 0, bytesReceived: 0, bytesSent: 0,
-      audioBytesReceived: 0, videoBytesReceived: 0, inboundKbps: null, state: this.pc.connectionState,
+      audioBytesReceived: 0, videoBytesReceived: 0, inboundKbps: null, state: this.pc.connectionState, quality: 'unknown',
     };
     report.forEach((r) => {
       if (r.type === 'inbound-rtp') {
@@ -317,24 +415,27 @@ export class PeerCall extends EventTarget {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this._disconnectTimer);
-    this._unsubscribe();
     try { this.channel?.close(); } catch { /* closing anyway */ }
     this.pc.close();
     this._emit('connectionstatechange', { state: 'closed' });
     this._emit('closed', {});
   }
 
+  /**
+   * @param {unknown} error
+   * @param {string} where
+   */
   _error(error, where) {
     if (this.closed) return;
     this._emit('error', { error, where });
   }
-
-  _emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
-  }
 }
 
-/** A coarse label from RTT and loss, for a signal-bars indicator. */
+/**
+ * A coarse label from RTT and loss, for a signal-bars indicator.
+ * @param {{rtt: number|null|undefined, packetLoss: number, state?: string}} stats
+ * @returns {'good'|'fair'|'poor'|'unknown'}
+ */
 export function qualityOf({ rtt, packetLoss, state }) {
   if (state && state !== 'connected') return 'unknown';
   if (rtt === null || rtt === undefined) return 'unknown';
