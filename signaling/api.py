@@ -13,7 +13,7 @@ from .auth import bearer_token, unauthorized
 from .errors import Problem
 from .ice import ice_servers
 from .state import signaling
-from .store import FULL, OFFLINE, OVER_SHARE, PeerTaken, RoomFull, Session, envelope
+from .store import FULL, OFFLINE, OVER_SHARE, PeerTaken, RoomFull, Session, envelope, envelope_prefix
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
 
@@ -209,12 +209,54 @@ def send():
     if not isinstance(items, list) or not 1 <= len(items) <= state.settings.max_batch:
         raise v.bad_request(f"'messages' must be a list of 1 to {state.settings.max_batch} messages")
     parsed = [_parse_message(item) for item in items]
+    recipient = _only_recipient(parsed)
+    if recipient is not None and state.store.one_round_trip:
+        results = _touch_and_deliver(state, parsed, recipient)
+        targets = [[(recipient, i)] for i in range(len(parsed))]
+    else:
+        results, targets = _authenticate_and_deliver(state, parsed)
+    metrics.sent(results)
+    ids = [_ids_of(slots, results) for slots in targets]
+    _refuse_undelivered(parsed, results, ids)
+    if batch:
+        return jsonify(ids=[i["id"] for i in ids], recipients=[i["recipients"] for i in ids]), 202
+    return jsonify(ids[0]), 202
+
+
+def _only_recipient(parsed: list[Outgoing]) -> str | None:
+    """The one peer every message goes to directly (the common send), else None."""
+    first = parsed[0].to
+    if first is None or any(m.to != first for m in parsed):
+        return None
+    return first
+
+
+def _touch_and_deliver(state, parsed: list[Outgoing], recipient: str) -> dict:
+    """Authenticate, charge the rate and deliver in one round trip (one Redis, one recipient).
+
+    The same checks in the same order as :func:`_authenticate_and_deliver`:
+    401 for a session that is not live, 429 when over the rate; nothing is
+    stored in either case.
+    """
+    token = state.tokens.parse(bearer_token(request))
+    if token is None:
+        raise unauthorized("The session token is not valid")
+    peer, sid = token
+    items = [(m.cid, envelope_prefix(m.kind, m.data, peer)) for m in parsed]
+    try:
+        session, result = state.store.touch_send(peer, sid, len(parsed), recipient, items)
+    except (redis.TimeoutError, redis.ConnectionError) as error:
+        raise _outcome_unknown(error) from None
+    if session is None:
+        raise unauthorized("The session has ended; register again")
+    _check_rate(session)
+    return {recipient: result}
+
+
+def _authenticate_and_deliver(state, parsed: list[Outgoing]) -> tuple[dict, list[list[tuple[str, int]]]]:
+    """The general send: TOUCH, then the room lists, then one SEND per recipient (pipelined)."""
     session = authenticate(cost=len(parsed))
-    if session.retry_after_ms:
-        seconds = max(1, -(-session.retry_after_ms // 1000))
-        raise Problem(
-            429, "rate-limited", "Too many messages", "Slow down and retry", headers={"Retry-After": str(seconds)}
-        )
+    _check_rate(session)
     rooms = _room_recipients(state, session.peer_id, parsed)
     batches: dict[str, list[tuple[str, str]]] = {}
     targets: list[list[tuple[str, int]]] = []  # per message: (recipient, index in its batch)
@@ -226,14 +268,15 @@ def send():
             batches.setdefault(peer, []).append((message.cid, stored))
             slots.append((peer, len(batches[peer]) - 1))
         targets.append(slots)
+    return _deliver(state, batches, session.peer_id), targets
 
-    results = _deliver(state, batches, session.peer_id)
-    metrics.sent(results)
-    ids = [_ids_of(slots, results) for slots in targets]
-    _refuse_undelivered(parsed, results, ids)
-    if batch:
-        return jsonify(ids=[i["id"] for i in ids], recipients=[i["recipients"] for i in ids]), 202
-    return jsonify(ids[0]), 202
+
+def _check_rate(session: Session) -> None:
+    if session.retry_after_ms:
+        seconds = max(1, -(-session.retry_after_ms // 1000))
+        raise Problem(
+            429, "rate-limited", "Too many messages", "Slow down and retry", headers={"Retry-After": str(seconds)}
+        )
 
 
 def _room_recipients(state, me: str, parsed: list[Outgoing]) -> dict[str, list[str]]:
@@ -258,16 +301,20 @@ def _deliver(state, batches: dict, sender: str) -> dict:
     try:
         return state.store.deliver(batches, sender)
     except (redis.TimeoutError, redis.ConnectionError) as error:
-        metrics.redis_error(error)
-        raise Problem(
-            503,
-            "store-unavailable",
-            "Message store unavailable",
-            "The message store did not answer; the messages may or may not have been stored. "
-            "Resend with the same 'cid' values: each is stored at most once.",
-            headers={"Retry-After": "2"},
-            outcome="unknown",
-        ) from None
+        raise _outcome_unknown(error) from None
+
+
+def _outcome_unknown(error: Exception) -> Problem:
+    metrics.redis_error(error)
+    return Problem(
+        503,
+        "store-unavailable",
+        "Message store unavailable",
+        "The message store did not answer; the messages may or may not have been stored. "
+        "Resend with the same 'cid' values: each is stored at most once.",
+        headers={"Retry-After": "2"},
+        outcome="unknown",
+    )
 
 
 def _refuse_undelivered(parsed: list[Outgoing], results: dict, ids: list[dict]) -> None:
