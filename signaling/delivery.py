@@ -15,7 +15,7 @@ import time
 from flask import Blueprint, Response, current_app, request
 from redis.exceptions import RedisError
 
-from . import disconnect, metrics
+from . import disconnect, metrics, notes
 from . import validation as v
 from .api import authenticate
 from .auth import unauthorized
@@ -113,15 +113,20 @@ def _wait_for_mail(state: Signaling, peer: str, sid: str, cursor: str, wait: flo
     # itself was a request, so presence is fresh for PRESENCE_TTL, which
     # outlasts LONGPOLL_MAX_WAIT (config.py checks).
     waiter = state.hub.watch(peer)
-    ack, opening = True, True
+    ack, opening, woken = True, True, False
     try:
         while True:
+            pending = waiter.take()
+            carried = notes.follow(pending, cursor, sid) if woken else None
+            if carried is not None and carried.entries and not carried.need_read:
+                # The wake-up carried exactly what a read would return (notes.py).
+                return Mail(True, carried.activity, carried.connection, carried.entries)
             mail = state.store.read(peer, sid, cursor, READ_COUNT, ack=ack, opening=opening)
             ack = opening = False
             remaining = deadline - time.monotonic()
             if mail.entries or not mail.alive or remaining <= 0 or state.draining.is_set():
                 return mail
-            waiter.wait(min(remaining, s.hub_recheck_interval))
+            woken = waiter.wait(min(remaining, s.hub_recheck_interval))
     finally:
         state.hub.release(waiter)
 
@@ -220,15 +225,24 @@ def _stream(state: Signaling, peer: str, sid: str, cursor: str, environ: dict):
         while True:
             if hangup is not None and hangup.hung_up:
                 return
-            if woken or time.monotonic() >= next_read:
-                mail = state.store.read(peer, sid, cursor, count, ack=ack, opening=opening)
-                ack = opening = False
-                next_read = time.monotonic() + s.hub_recheck_interval
-                if not mail.alive:
-                    ended = True
-                    yield "event: session-ended\ndata: {}\n\n"
-                    return
-                entries = mail.entries
+            due = time.monotonic() >= next_read
+            if woken or due:
+                pending = waiter.take()
+                if opening or due:
+                    carried = notes.Carried(cursor, need_read=True)
+                else:
+                    carried = notes.follow(pending, cursor, sid)
+                entries, more = carried.entries, False
+                if carried.need_read:
+                    mail = state.store.read(peer, sid, carried.cursor, count, ack=ack, opening=opening)
+                    ack = opening = False
+                    next_read = time.monotonic() + s.hub_recheck_interval
+                    if not mail.alive:
+                        ended = True
+                        yield "event: session-ended\ndata: {}\n\n"
+                        return
+                    entries = entries + mail.entries if entries else mail.entries
+                    more = len(mail.entries) == count
                 if entries:
                     cursor = entries[-1][0]
                     metrics.delivered("sse", entries)
@@ -243,7 +257,7 @@ def _stream(state: Signaling, peer: str, sid: str, cursor: str, environ: dict):
                         if unacknowledged >= max(1, s.mailbox_maxlen // 2):
                             yield retry
                             return
-                    if len(entries) == count:
+                    if more:
                         continue
             now = time.monotonic()
             if now >= deadline or state.draining.is_set():

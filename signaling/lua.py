@@ -68,11 +68,21 @@ TOUCH = _TOUCH + "return touch(KEYS, ARGV)\n"
 # envelope is a prefix that still lacks ``tail`` (the sender's name and the
 # closing brace), which only the sender's session knows.
 # Returns ids, 0 (offline), -1 (mailbox full) or -2 (sender's share used up).
+# The wake-up carries the new entries when they are small (a "note", see
+# signaling/notes.py): lines '1', the first 8 characters of the recipient's
+# sid (which session it was for; Redis holds the whole sid anyway), its
+# 'act' and 'conn' marks, the id of the entry before the new ones ('-' =
+# none), then id and envelope per new entry. Envelopes are JSON without raw
+# newlines. Larger sends wake with just the last id (the reader reads).
 # The wake-up goes out with SPUBLISH on the peer's {peer:ID}:w channel (same
 # slot as its keys), PUBLISH where SPUBLISH is unknown (Redis < 7).
+NOTE_MAX = 16384  # bytes of envelopes a wake-up carries at most
+
 _SEND = """
+local NOTE_MAX = {note_max}
 local function send(K, A, tail)
-  local sid = redis.call('HGET', K[1], 'sid')
+  local session = redis.call('HMGET', K[1], 'sid', 'act', 'conn')
+  local sid = session[1]
   if not sid then return 0 end
   local now, window, cap = tonumber(A[4]), tonumber(A[5]), tonumber(A[6])
   local old = redis.call('ZRANGEBYSCORE', K[3], '-inf', now, 'LIMIT', 0, 256)
@@ -127,6 +137,9 @@ local function send(K, A, tail)
     end
     if redis.call('LLEN', K[5]) + n > share then return -2 end
   end
+  local before = redis.call('XREVRANGE', K[2], '+', '-', 'COUNT', 1)[1]
+  local note = {'1', string.sub(sid, 1, 8), session[2] or '0', session[3] or '0', before and before[1] or '-'}
+  local size = 0
   local expiry = now + window
   for _, i in ipairs(fresh) do
     local body = A[i + 1]
@@ -134,6 +147,9 @@ local function send(K, A, tail)
     local id = redis.call('XADD', K[2], '*', 'e', body)
     local slot = (i - 6) / 2
     ids[slot] = id
+    size = size + #body
+    note[#note + 1] = id
+    note[#note + 1] = body
     redis.call('RPUSH', K[5], id)
     if A[i] ~= '' then
       redis.call('ZADD', K[3], expiry, A[i])
@@ -151,10 +167,13 @@ local function send(K, A, tail)
   redis.call('PEXPIRE', K[5], A[2])
   redis.call('PEXPIRE', K[3], keep)
   redis.call('PEXPIRE', K[4], keep)
-  if type(redis.pcall('SPUBLISH', A[3], ids[#ids])) == 'table' then redis.call('PUBLISH', A[3], ids[#ids]) end
+  local wake = ids[#ids]
+  if size <= NOTE_MAX then wake = table.concat(note, '\\n') end
+  if type(redis.pcall('SPUBLISH', A[3], wake)) == 'table' then redis.call('PUBLISH', A[3], wake) end
   return ids
 end
 """
+_SEND = _SEND.replace("{note_max}", str(NOTE_MAX))
 SEND = _SEND + "return send(KEYS, ARGV)\n"
 
 # The sender's TOUCH and SEND to one recipient in one round trip, for a

@@ -1,10 +1,14 @@
-"""The sender's TOUCH+SEND in one script (one Redis) keeps every guarantee of the two-step send (cluster).
+"""The fast paths keep every guarantee: the sender's TOUCH+SEND in one script, readers fed by the wake-ups.
 
 Each test runs on one redis-server, where a single-recipient send is one
-TOUCH_SEND call, and on the cluster, where it stays TOUCH then SEND.
+TOUCH_SEND call, and on the cluster, where it stays TOUCH then SEND. On both,
+a waiting SSE stream or long-poll takes small messages from the wake-up
+instead of reading its mailbox when nothing can be missing (signaling/notes.py).
 """
 
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -87,3 +91,54 @@ def test_a_sender_over_its_share_of_a_mailbox_is_refused(app_server_factory):
     assert full.status_code == 429 and full.json()["full"] == [bob.id], full.text
     carol.send_ok(bob.id, "others still get through")
     assert len(_inbox(bob)) == 5
+
+
+def _send_all(senders: list[Peer], to: str, count: int) -> dict[str, list[str]]:
+    """Each sender posts ``count`` numbered messages, all senders at once; returns the ids per sender."""
+
+    def run(sender: Peer) -> list[str]:
+        return [sender.send_ok(to, {"n": n}) for n in range(count)]
+
+    with ThreadPoolExecutor(len(senders)) as pool:
+        return dict(zip([s.id for s in senders], pool.map(run, senders), strict=True))
+
+
+def _check_order(got: list[dict], sent: dict[str, list[str]]) -> None:
+    ids = [m["id"] for m in got]
+    assert len(ids) == len(set(ids)) == sum(len(v) for v in sent.values()), "lost or duplicated"
+    assert ids == sorted(ids, key=lambda i: tuple(map(int, i.split("-")))), "not in stream order"
+    for sender, expected in sent.items():
+        assert [m["id"] for m in got if m["from"] == sender] == expected
+        assert [m["data"]["n"] for m in got if m["from"] == sender] == list(range(len(expected)))
+
+
+def test_concurrent_senders_reach_an_sse_stream_complete_and_in_order(app):
+    bob = Peer(app, "Bob")
+    senders = [Peer(app, f"S{n}") for n in range(4)]
+    with bob.sse() as stream:
+        assert stream.next_event().event == "ready"
+        sent = _send_all(senders, bob.id, 30)
+        got = [e.json() for e in stream.messages(120)]
+        _check_order(got, sent)
+        last = got[-1]["id"]
+    # Resuming after the last one delivered finds nothing again, and the next message only.
+    marker = senders[0].send_ok(bob.id, "marker")
+    with bob.sse(last_event_id=last) as again:
+        assert again.next_event().event == "ready"
+        nxt = again.next_message()
+        assert nxt is not None and nxt.id == marker
+
+
+def test_concurrent_senders_reach_a_long_poller_complete_and_in_order(app):
+    bob = Peer(app, "Bob")
+    senders = [Peer(app, f"S{n}") for n in range(4)]
+    got: list[dict] = []
+    with ThreadPoolExecutor(1) as pool:
+        sending = pool.submit(_send_all, senders, bob.id, 30)
+        for _ in range(200):
+            if len(got) >= 120:
+                break
+            got += bob.poll(wait=5)["messages"]
+        sent = sending.result()
+    _check_order(got, sent)
+    assert bob.poll(wait=0)["messages"] == []
