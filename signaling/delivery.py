@@ -255,13 +255,16 @@ def _stream(state: Signaling, peer: str, sid: str, cursor: str, environ: dict):
                         # the reconnect acknowledges, before senders see mailbox-full.
                         unacknowledged = state.store.unread(peer)
                         if unacknowledged >= max(1, s.mailbox_maxlen // 2):
-                            yield retry
+                            yield _routine_end("unacknowledged", retry)
                             return
                     if more:
                         continue
             now = time.monotonic()
-            if now >= deadline or state.draining.is_set():
-                yield retry
+            if state.draining.is_set():
+                yield retry  # no invitation to come back at once: this instance is going away
+                return
+            if now >= deadline:
+                yield _routine_end("duration", retry)
                 return
             if now >= next_keepalive:
                 # Keeps proxies from closing an idle stream; it does not refresh presence.
@@ -279,6 +282,16 @@ def _stream(state: Signaling, peer: str, sid: str, cursor: str, environ: dict):
 
         if not ended and not state.draining.is_set():
             _schedule_departure(state, peer, sid)
+
+
+def _routine_end(reason: str, retry: str) -> str:
+    """The last write of a stream that ends routinely: ``event: end``, then the ``retry:`` frame.
+
+    The browser client reconnects at once on ``end`` (from its cursor, which
+    acknowledges what it got) instead of probing and backing off as after a
+    failure; EventSource without a listener for it just honours ``retry:``.
+    """
+    return f'event: end\ndata: {{"reason":"{reason}"}}\n\n{retry}'
 
 
 def _schedule_departure(state: Signaling, peer: str, sid: str) -> None:

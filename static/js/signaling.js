@@ -104,7 +104,7 @@ export class SignalingClient extends EventTarget {
     this.connected = false; // receiving is live
     this.cursor = '0';
     this.rooms = new Set();
-    this.counters = { registrations: 0, sseOpens: 0, sseReady: 0, sseErrors: 0, polls: 0, posts: 0, sent: 0, sendRetries: 0, received: 0, duplicates: 0 };
+    this.counters = { registrations: 0, sseOpens: 0, sseReady: 0, sseErrors: 0, sseRoutineEnds: 0, polls: 0, posts: 0, sent: 0, sendRetries: 0, received: 0, duplicates: 0 };
     this._seen = new Set();
     this._queue = [];
     this._flushTimer = null;
@@ -237,6 +237,16 @@ export class SignalingClient extends EventTarget {
       let envelope;
       try { envelope = JSON.parse(event.data); } catch { return; }
       this._accept(envelope, event.lastEventId || envelope.id);
+    });
+    es.addEventListener('end', () => {
+      // A routine end (the stream's time is up, or unacknowledged mail piled
+      // up): come back at once from our cursor, which acknowledges what we got,
+      // without the probe and backoff that follow a failure.
+      if (gen !== this._generation) return;
+      this.counters.sseRoutineEnds += 1;
+      this._setConnected(false);
+      this._emit('reconnecting', { attempt: 0, delay: 0, reason: 'stream-ended' });
+      this._startReceiving();
     });
     es.addEventListener('session-ended', () => {
       if (gen !== this._generation) return;

@@ -164,7 +164,8 @@ def test_the_stream_ends_with_retry_after_its_time(make_app, open_stream):
     assert "event: ready" in stream.frame()
     frames = stream.rest()
     assert frames[-1] == "retry: 2000", "tells EventSource when to come back"
-    assert set(frames[:-1]) <= {": keep-alive"}
+    assert frames[-2] == 'event: end\ndata: {"reason":"duration"}', "a routine end: the client comes back at once"
+    assert set(frames[:-2]) <= {": keep-alive"}
 
 
 def test_an_idle_stream_sends_keep_alive_comments(lively_app, open_stream):
