@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
+from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, request
 from redis.exceptions import RedisError
@@ -56,9 +58,51 @@ class Slots:
         self.used -= 1
 
 
+OPEN_QUEUE_SECONDS = 60.0  # how long a new stream may wait for its turn to open before a 503
+
+
+class Openings:
+    """Lets a bounded number of new streams run their opening round trips at once; the rest wait their turn.
+
+    A burst of new streams (thousands of clients reconnecting after a
+    restart) would otherwise all ask the Redis pool for a connection at the
+    same moment: with REDIS_MAX_CONNECTIONS connections and a saturated
+    worker, most waited past the pool's timeout and were answered 503
+    store-unavailable although Redis was fine. Here at most ``width`` streams
+    authenticate and read at once (one pooled connection each), so they never
+    wait long in the pool; the others wait here, without a connection, up to
+    OPEN_QUEUE_SECONDS, then get 503 too-many-streams + Retry-After.
+    """
+
+    def __init__(self, width: int) -> None:
+        self._gate = threading.BoundedSemaphore(width)
+
+    def enter(self) -> Callable[[], None]:
+        """Wait for a turn; returns the (idempotent) call that gives it back."""
+        if not self._gate.acquire(timeout=OPEN_QUEUE_SECONDS):
+            raise Problem(
+                503,
+                "too-many-streams",
+                "Too many streams opening",
+                "This instance is opening many streams at once; retry after the given delay",
+                headers={"Retry-After": str(BUSY_RETRY_AFTER)},
+            )
+        done = False
+
+        def leave() -> None:
+            nonlocal done
+            if not done:
+                done = True
+                self._gate.release()
+
+        return leave
+
+
 @bp.record_once
 def _make_slots(setup) -> None:
-    setup.app.extensions["signaling.slots"] = Slots(setup.app.extensions["signaling"].settings.stream_limit)
+    settings = setup.app.extensions["signaling"].settings
+    setup.app.extensions["signaling.slots"] = Slots(settings.stream_limit)
+    setup.app.extensions["signaling.openings"] = Openings(max(1, settings.redis_max_connections - 2))
 
 
 def _slots() -> Slots:
@@ -138,18 +182,23 @@ def events():
     cursor = v.cursor(resume)
     slots = _slots()
     slots.take()
+    opened = None
     try:
+        opened = current_app.extensions["signaling.openings"].enter()
         session = authenticate()
         state = signaling()
-        stream = _stream(state, session.peer_id, session.sid, cursor, request.environ)
+        stream = _stream(state, session.peer_id, session.sid, cursor, request.environ, opened)
         stream = _bounded(stream, request.environ, state.settings)
         headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
         response = Response(stream, mimetype="text/event-stream", headers=headers)
     except BaseException:
+        if opened is not None:
+            opened()
         slots.give()
         raise
     # Runs when the server closes the response, even one never iterated.
     response.call_on_close(slots.give)
+    response.call_on_close(opened)
     return response
 
 
@@ -199,13 +248,15 @@ def _read_count(settings) -> int:
     return max(1, min(READ_COUNT, settings.sse_buffer_bytes // settings.max_body_bytes))
 
 
-def _stream(state: Signaling, peer: str, sid: str, cursor: str, environ: dict):
+def _stream(state: Signaling, peer: str, sid: str, cursor: str, environ: dict, opened: Callable[[], None]):
     """Yield SSE frames until the stream's time is up, the session ends, the client hangs up or the server drains.
 
     The stream does not keep the session alive: the client's own requests
     (heartbeats) do, so a frozen or vanished client leaves. When the stream
     ends for any reason but the session's end or a drain, the peer's
     departure is checked a grace period later (signaling/departures.py).
+    ``opened`` gives back the stream's turn to open (:class:`Openings`)
+    once its first read is done.
     """
     s = state.settings
     retry = f"retry: {s.sse_retry_ms}\n\n"
@@ -235,6 +286,8 @@ def _stream(state: Signaling, peer: str, sid: str, cursor: str, environ: dict):
                 entries, more = carried.entries, False
                 if carried.need_read:
                     mail = state.store.read(peer, sid, carried.cursor, count, ack=ack, opening=opening)
+                    if opening:
+                        opened()
                     ack = opening = False
                     next_read = time.monotonic() + s.hub_recheck_interval
                     if not mail.alive:
@@ -276,6 +329,7 @@ def _stream(state: Signaling, peer: str, sid: str, cursor: str, environ: dict):
         log.warning("stream ended: store unavailable (%s)", type(error).__name__)
         yield retry
     finally:
+        opened()
         if hangup is not None:
             hangup.stop()
         state.hub.release(waiter)
