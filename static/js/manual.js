@@ -25,9 +25,19 @@ class ManualPage {
     $('copy-cands').addEventListener('click', () => this.copy($('cands-out'), $('copy-cands')));
     $('opt-trickle').addEventListener('change', () => { $('trickle').hidden = !$('opt-trickle').checked; });
     for (const radio of document.querySelectorAll('input[name=role]')) {
-      radio.addEventListener('change', () => { document.querySelector('.roles').dataset.role = radio.value; });
+      radio.addEventListener('change', () => this.pickRole(radio.value));
     }
     document.addEventListener('languagechange', () => this.showStates());
+  }
+
+  /**
+   * Show only this tab's side. On a phone the introduction and the options fold
+   * away too (the options stay one tap away), so the tab is its own steps.
+   */
+  pickRole(role) {
+    document.querySelector('.roles').dataset.role = role;
+    document.querySelector('main').dataset.role = role;
+    if (role !== 'both' && matchMedia('(max-width: 720px)').matches) $('options').open = false;
   }
 
   async run(step) {

@@ -534,6 +534,7 @@ class PhoneUI {
     say($('register-heading'), this.renaming ? 'rename.heading' : 'register.heading');
     say($('register-label'), this.renaming ? 'rename.submit' : 'register.submit');
     $('rename-cancel').hidden = !this.renaming;
+    $('register-button').querySelector('img').hidden = this.renaming; // a phone icon on "Save name" reads as "call"
   }
 
   _notice(key, vars = {}, kind = 'info', reason = '') {

@@ -1,6 +1,7 @@
 // The control bar (mic, camera, screen, devices, chat, leave) and the device
 // menu. Reflects LocalMedia's state; calls back into the page for actions.
 import { t } from './i18n.js';
+import { fillDeviceSelect } from './media-preview.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -89,17 +90,7 @@ export class RoomControls {
   async listDevices() {
     if (!navigator.mediaDevices?.enumerateDevices) return;
     const devices = await navigator.mediaDevices.enumerateDevices();
-    const fill = (select, kind, current) => {
-      select.replaceChildren();
-      devices.filter((d) => d.kind === kind && d.deviceId).forEach((device, i) => {
-        const option = document.createElement('option');
-        option.value = device.deviceId;
-        option.textContent = device.label || `${t(kind === 'videoinput' ? 'room.camera_device' : 'room.mic_device')} ${i + 1}`;
-        option.selected = device.deviceId === current;
-        select.append(option);
-      });
-    };
-    fill(this.cameraSelect, 'videoinput', this.media.cameraId);
-    fill(this.micSelect, 'audioinput', this.media.micId);
+    fillDeviceSelect(this.cameraSelect, devices, 'videoinput', this.media.cameraId);
+    fillDeviceSelect(this.micSelect, devices, 'audioinput', this.media.micId);
   }
 }

@@ -9,6 +9,9 @@ export const VIDEO_SIZES = {
   normal: { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 24 } },
 };
 
+// The microphone as a call wants it (the join preview opens it the same way).
+export const AUDIO_CONSTRAINTS = { echoCancellation: true, noiseSuppression: true };
+
 export class LocalMedia extends EventTarget {
   constructor({ video = VIDEO_SIZES.normal } = {}) {
     super();
@@ -45,6 +48,17 @@ export class LocalMedia extends EventTarget {
     if (camera) await this.setCamera(true).catch((error) => failures.push(error));
     if (mic) await this.setMic(true).catch((error) => failures.push(error));
     return failures;
+  }
+
+  /** Take over tracks already open (the join preview's), so joining prompts for nothing. */
+  adopt({ camera = null, mic = null }) {
+    this.cameraTrack = camera;
+    this.micTrack = mic;
+    this.camera = Boolean(camera);
+    this.mic = Boolean(mic);
+    this.cameraId = camera?.getSettings().deviceId || null;
+    this.micId = mic?.getSettings().deviceId || null;
+    this._changed();
   }
 
   async setCamera(on) {
@@ -119,7 +133,7 @@ export class LocalMedia extends EventTarget {
   }
 
   async _open(kind, deviceId) {
-    const constraints = kind === 'video' ? { ...this.videoConstraints } : { echoCancellation: true, noiseSuppression: true };
+    const constraints = kind === 'video' ? { ...this.videoConstraints } : { ...AUDIO_CONSTRAINTS };
     if (deviceId) constraints.deviceId = { exact: deviceId };
     const stream = await navigator.mediaDevices.getUserMedia({ [kind]: constraints });
     return stream.getTracks()[0];

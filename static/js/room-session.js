@@ -14,8 +14,16 @@
 //   {t:'bye'}                         leaving now (the tile goes at once)
 //
 // Events: joined {room, capacity, members}  member-added {member}  member-removed {member, reason}
-//   member-updated {member}  track {member, track, kind}  chat {member, text, ts}
-//   connection {member, state}  left {}
+//   member-updated {member}  member-rebuilt {member}  track {member, track, kind}  chat {member, text, ts}
+//   connection {member, state ('lost' too)}  left {}
+//
+// A pair's connection that stays down (a network blip longer than ICE restarts
+// can mend, a side whose RTCPeerConnection died) is rebuilt, not dropped: after
+// LOST_AFTER_MS the member is shown "lost" and, while the server still lists it
+// in the room, a fresh PeerCall of the next generation is made (call id
+// `room:NAME#GEN`), again with backoff until it connects. The other side sees a
+// signal of a newer generation and rebuilds its end too. Only the server's
+// word (peer-left, or a roster without the member) removes a member for good.
 
 import { PeerCall } from './call.js';
 import { SignalingClient } from './signaling.js';
@@ -25,10 +33,25 @@ const RTC_TYPE = 'rtc';
 // less each copy may use, so a home uplink carries a full room.
 const VIDEO_BITRATE = [[1, 1_500_000], [2, 900_000], [3, 600_000], [Infinity, 400_000]];
 const BUFFER_MAX = 200;
-// A member whose connection stays disconnected/failed this long, with no word from
-// the server, is a ghost (crashed tab, lost network): its tile goes. ICE restarts
-// (PeerCall, after 4 s) get most of this time to bring the connection back.
+// A connection that stays disconnected/failed this long is shown lost and rebuilt
+// (ICE restarts, PeerCall after 4 s, get the time before that to mend it).
 export const LOST_AFTER_MS = 12000;
+// Later rebuilds of a still-listed member: the wait before each, then the cap.
+const REBUILD_BACKOFF_MS = [8000, 15000, 30000];
+
+/** The call id of generation `gen` of a room's pair connection (generation 0 is the plain room id). */
+export function roomCallId(room, gen) {
+  return gen ? `room:${room}#${gen}` : `room:${room}`;
+}
+
+/** The generation in a call id of this room, or null for another room's/unknown id. */
+export function callGeneration(room, callId) {
+  const base = `room:${room}`;
+  if (callId === base) return 0;
+  if (typeof callId !== 'string' || !callId.startsWith(`${base}#`)) return null;
+  const gen = Number(callId.slice(base.length + 1));
+  return Number.isSafeInteger(gen) && gen > 0 ? gen : null;
+}
 const CHAT_MAX = 2000;
 
 export class RoomFullError extends Error {
@@ -110,6 +133,9 @@ export class RoomSession extends EventTarget {
   _route(env) {
     const member = this.members.get(env.from);
     if (member) {
+      // The other side rebuilt the pair's connection: rebuild ours to the same generation.
+      const gen = callGeneration(this.room, env.data?.call);
+      if (gen !== null && gen > member.gen) this._rebuild(member, gen);
       member.call.handleMessage(env);
       return;
     }
@@ -125,41 +151,89 @@ export class RoomSession extends EventTarget {
       // Same peer joined again (e.g. re-registered): start its connection afresh.
       this._remove(peerId, 'rejoined', { quiet: true });
     }
+    const member = {
+      peer_id: peerId, name, call: null, gen: 0, attempt: 0, lost: false,
+      state: { camera: true, mic: true, screen: false }, known: false, connection: 'new',
+    };
+    member.call = this._newCall(member);
+    this.members.set(peerId, member);
+    const early = this._early.get(peerId) || [];
+    this._early.delete(peerId);
+    this._emit('member-added', { member, quiet: quiet || Boolean(existing) });
+    this._limitBitrate();
+    for (const env of early) this._route(env);
+  }
+
+  /** A PeerCall of the member's current generation, its events forwarded while it is the current one. */
+  _newCall(member) {
     const call = new PeerCall({
       signaling: this.client,
-      remoteId: peerId,
-      callId: `room:${this.room}`,
+      remoteId: member.peer_id,
+      callId: roomCallId(this.room, member.gen),
       tracks: { audio: this.media.audioTrack, video: this.media.videoTrack },
       autoSubscribe: false,
     });
-    const member = { peer_id: peerId, name, call, state: { camera: true, mic: true, screen: false }, known: false, connection: 'new' };
-    this.members.set(peerId, member);
-    call.addEventListener('track', (e) => this._emit('track', { member, track: e.detail.track, kind: e.detail.kind }));
+    const current = () => member.call === call && this.members.get(member.peer_id) === member;
+    call.addEventListener('track', (e) => {
+      if (current()) this._emit('track', { member, track: e.detail.track, kind: e.detail.kind });
+    });
     call.addEventListener('connectionstatechange', (e) => {
+      if (!current()) return;
       member.connection = e.detail.state;
       if (e.detail.state === 'connected') this._limitBitrate();
       this._watchLost(member, e.detail.state);
       this._emit('connection', { member, state: e.detail.state });
     });
     call.addEventListener('datachannelopen', () => call.sendData({ t: 'state', ...this.media.state() }));
-    call.addEventListener('datamessage', (e) => this._onData(member, e.detail.data));
-    const early = this._early.get(peerId) || [];
-    this._early.delete(peerId);
-    this._emit('member-added', { member, quiet: quiet || Boolean(existing) });
-    this._limitBitrate();
-    for (const env of early) call.handleMessage(env);
+    call.addEventListener('datamessage', (e) => { if (current()) this._onData(member, e.detail.data); });
+    return call;
   }
 
-  /** Start the ghost clock when a connection drops; stop it when it is back. */
+  /** Replace the member's connection with a fresh one of generation `gen` (the tile stays). */
+  _rebuild(member, gen, { initiate = false } = {}) {
+    const old = member.call;
+    member.gen = gen;
+    member.connection = 'new';
+    member.call = this._newCall(member);
+    old.close();
+    this.rebuilds = (this.rebuilds || 0) + 1;
+    // The polite side of a fresh pair waits for an offer: tell the other side to rebuild too.
+    if (initiate) this.client.send(member.peer_id, RTC_TYPE, { call: member.call.callId, rebuild: true }).catch(() => {});
+    // The answering side keeps watch too: if this one never connects it tries again itself.
+    member.lostTimer ||= setTimeout(() => this._recover(member), this.lostAfterMs ?? LOST_AFTER_MS);
+    this._emit('member-rebuilt', { member });
+  }
+
+  /** Start the lost clock when a connection drops; stop it when it is back. */
   _watchLost(member, state) {
-    if (state === 'disconnected' || state === 'failed') {
-      member.lostTimer ||= setTimeout(() => {
-        if (this.members.get(member.peer_id) === member) this._remove(member.peer_id, 'lost');
-      }, this.lostAfterMs ?? LOST_AFTER_MS);
-    } else if (state === 'connected') {
+    if (state === 'connected') {
       clearTimeout(member.lostTimer);
       member.lostTimer = null;
+      member.attempt = 0;
+      member.lost = false;
+    } else if (state === 'disconnected' || state === 'failed') {
+      member.lostTimer ||= setTimeout(() => this._recover(member), this.lostAfterMs ?? LOST_AFTER_MS);
     }
+  }
+
+  /** Still down: say so; rebuild while the server lists the member, remove it once it does not. */
+  async _recover(member) {
+    member.lostTimer = null;
+    const alive = () => this.members.get(member.peer_id) === member && member.connection !== 'connected';
+    if (!alive()) return;
+    member.lost = true;
+    this._emit('connection', { member, state: 'lost' });
+    let listed = null; // unknown while the server cannot be reached: keep trying
+    try {
+      const answer = await this.client.roomMembers(this.room);
+      listed = answer.members.some((m) => m.peer_id === member.peer_id);
+    } catch { /* server out of reach */ }
+    if (!alive()) return;
+    if (listed === false) { this._remove(member.peer_id, 'lost'); return; }
+    if (listed) this._rebuild(member, member.gen + 1, { initiate: true });
+    const wait = REBUILD_BACKOFF_MS[Math.min(member.attempt, REBUILD_BACKOFF_MS.length - 1)];
+    member.attempt += 1;
+    member.lostTimer = setTimeout(() => this._recover(member), this.rebuildAfterMs ?? wait);
   }
 
   _remove(peerId, reason, { quiet = false } = {}) {

@@ -21,6 +21,7 @@ export class Tile {
 
     this.placeholder = document.createElement('div');
     this.placeholder.className = 'placeholder';
+    this.placeholder.setAttribute('role', 'img'); // it carries an aria-label ("Camera off"): a plain div may not
     this.avatar = document.createElement('div');
     this.avatar.className = 'avatar';
     this.avatar.setAttribute('aria-hidden', 'true');

@@ -3,12 +3,14 @@
 import { t } from './i18n.js';
 import { copyText, mediaError, say, startPage } from './lang-switch.js';
 import { ChatLog } from './chat-log.js';
-import { LocalMedia, VIDEO_SIZES } from './room-media.js';
+import { AUDIO_CONSTRAINTS, LocalMedia, VIDEO_SIZES } from './room-media.js';
+import { JoinPreview } from './room-prejoin.js';
 import { RoomFullError, RoomSession } from './room-session.js';
 import { RoomControls } from './room-controls.js';
 import { SpeakingDetector } from './room-speaking.js';
 import { Tile, TileGrid } from './room-tiles.js';
 import { roomFromPath, roomName } from './room-name.js';
+import './strings/devices.js';
 import './strings/room.js';
 
 const $ = (id) => document.getElementById(id);
@@ -33,7 +35,14 @@ class RoomPage {
     $('join-form').addEventListener('submit', (event) => { event.preventDefault(); this.join(); });
     $('chat-form').addEventListener('submit', (event) => { event.preventDefault(); this.sendChat(); });
     $('copy-link').addEventListener('click', () => this.copyLink());
-    if (!roomName(this.room)) this.showBadRoom();
+    if (!roomName(this.room)) { this.showBadRoom(); return; }
+    this.preview = new JoinPreview({ video: this.videoSize(), audio: AUDIO_CONSTRAINTS });
+    this.preview.update();
+  }
+
+  videoSize() {
+    const low = new URLSearchParams(location.search).get('video') === 'low';
+    return low ? VIDEO_SIZES.low : VIDEO_SIZES.normal;
   }
 
   /** The friendly error page for an address no room can have: says why, links home. */
@@ -77,9 +86,10 @@ class RoomPage {
     const button = $('join-button');
     button.disabled = true;
     say(button.querySelector('span'), 'room.joining');
-    const low = new URLSearchParams(location.search).get('video') === 'low';
-    this.media = new LocalMedia({ video: low ? VIDEO_SIZES.low : VIDEO_SIZES.normal });
-    const failures = await this.media.start({ camera: $('join-camera').checked, mic: $('join-mic').checked });
+    this.media = new LocalMedia({ video: this.videoSize() });
+    // The preview's tracks become the call's: no second prompt, the devices chosen above.
+    const { camera, mic, failures } = await this.preview.handOver();
+    this.media.adopt({ camera, mic });
     this.session = new RoomSession({ room: this.room, name, media: this.media });
     this.listen(this.session);
     try {
@@ -88,6 +98,7 @@ class RoomPage {
       this.media.stopAll();
       this.session.client.leave();
       this.session = null;
+      this.preview.restart();
       if (error instanceof RoomFullError) this.showJoinError('room.full', { capacity: error.capacity });
       else this.showJoinError('room.join_failed', { message: error.message || String(error) });
       button.disabled = false;
@@ -172,9 +183,14 @@ class RoomPage {
       const tile = this.grid.get(member.peer_id);
       if (!tile) return;
       if (state === 'connected') tile.setBadge(null);
+      else if (state === 'failed' || state === 'lost' || member.lost) tile.setBadge('room.connection_lost');
       else if (state === 'disconnected') tile.setBadge('room.reconnecting');
-      else if (state === 'failed') tile.setBadge('room.connection_lost');
       else if (state !== 'closed') tile.setBadge('room.connecting');
+    });
+    // A lost connection rebuilt from scratch: the same tile shows the new connection's media.
+    session.addEventListener('member-rebuilt', ({ detail: { member } }) => {
+      this.grid.get(member.peer_id)?.setStream(member.call.remoteStream);
+      this.showMember(member);
     });
     session.addEventListener('chat', ({ detail: { member, text, ts } }) => {
       this.chatReceived.push({ from: member.peer_id, name: member.name, text, ts });

@@ -54,8 +54,14 @@ def test_room_join_error_and_three_people(app_server, new_context, viewport):
     for page, name in zip(pages, ("Ada", "Bo", "Chen"), strict=True):
         page.goto(app_server.url(f"/room/a11y-{viewport[0]}?video=low"))
         page.wait_for_selector("#join-button")
-        if page is first:
+        if page is first:  # the join screen with its preview playing and the meter and device lists filled
+            page.wait_for_function(
+                "() => document.getElementById('join-preview').videoWidth > 0"
+                " && document.querySelectorAll('#join-mic-device option').length > 0",
+                timeout=WAIT,
+            )
             assert_accessible(page, f"room join ({viewport[0]})")
+            page.screenshot(path=str(artifact_path(f"a11y-room-join-{viewport[0]}.png")))
         page.fill("#join-name", name)
         page.click("#join-button")
         page.wait_for_selector("#room-shell:not([hidden])", timeout=WAIT)

@@ -29,7 +29,7 @@ def test_preview_meter_device_lists_and_tone(app_server, new_context):
     assert "Camera on" in page.locator("#camera-status").inner_text()
     # choosing a device reopens it
     page.select_option("#mic-select", index=page.locator("#mic-select option").count() - 1)
-    page.wait_for_function("() => window.devices.mic && window.devices.mic.getAudioTracks()[0].readyState === 'live'")
+    page.wait_for_function("() => window.devices.micTrack && window.devices.micTrack.readyState === 'live'")
     # the test tone plays to the end
     page.click("#tone")
     page.wait_for_function("() => window.devices.toneCount === 1", timeout=10000)

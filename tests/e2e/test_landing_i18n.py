@@ -17,7 +17,7 @@ def test_landing_links_and_room_form(app_server, new_context):
         assert page.locator(link).get_attribute("href") == href
     page.fill("#room-name", "bad name!")
     page.click("#room-go")
-    assert "letters, digits" in page.locator("#room-error").inner_text()
+    assert "letters or digits" in page.locator("#room-error").inner_text()
     page.fill("#room-name", "standup-1")
     page.fill("#display-name", "Ada")
     page.click("#room-go")

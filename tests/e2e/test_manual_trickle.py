@@ -65,3 +65,30 @@ def test_vanilla_shows_timing_and_the_other_tab_closing(app_server, new_context)
     a.wait_for_function(f"() => document.getElementById('manual-status').textContent.includes('{GONE}')", timeout=WAIT)
     assert "STUN" not in a.locator("#manual-status").inner_text()
     a.screenshot(path=str(artifact_path("manual-peer-gone-desktop.png")), full_page=True)
+
+
+def _height(page) -> int:
+    return page.evaluate("document.documentElement.scrollHeight")
+
+
+def test_a_phone_tab_sees_only_its_own_steps_and_a_short_page(app_server, new_context):
+    """390x844: both sides at once are ~2,800 px; a tab that picked its role is far shorter."""
+    for locale in ("en-US", "ja-JP"):
+        page = new_context(locale=locale, viewport=PHONE).new_page()
+        page.goto(app_server.url("/manual"))
+        both = _height(page)
+        assert both > 2400, both  # everything shown: both sides' steps and the introduction
+        heights = {}
+        for role, own, other in (("a", "#create-offer", "#create-answer"), ("b", "#create-answer", "#create-offer")):
+            page.check(f"#role-{role}")
+            assert page.locator(own).is_visible()
+            assert page.locator(other).is_hidden()
+            assert page.locator("#opt-media").is_hidden()  # the options fold away, one tap away
+            heights[role] = _height(page)
+            page.screenshot(path=str(artifact_path(f"manual-role-{role}-phone-{locale[:2]}.png")), full_page=True)
+        print(locale, "both", both, "per role", heights)
+        for role, height in heights.items():
+            assert height < 1700, (role, height)
+            assert height < 0.6 * both, (role, height, both)
+        page.click("#options > summary")  # the options are still reachable
+        assert page.locator("#opt-media").is_visible()
