@@ -121,6 +121,14 @@ class Swarm:
             kinds[kind] = kinds.get(kind, 0) + 1
         return kinds
 
+    def close(self) -> None:
+        for sock in list(self.state):
+            try:
+                sock.close()
+            except OSError:
+                pass
+        self.selector.close()
+
 
 def problem_type(response: bytes) -> str:
     """The last part of a problem+json answer's ``type`` (what kind of 503 it was), '?' if unreadable."""
@@ -130,14 +138,6 @@ def problem_type(response: bytes) -> str:
         return json.loads(body[start : body.rfind(b"}") + 1])["type"].rsplit(":", 1)[-1]
     except (ValueError, KeyError, TypeError, AttributeError):
         return "?"
-
-    def close(self) -> None:
-        for sock in list(self.state):
-            try:
-                sock.close()
-            except OSError:
-                pass
-        self.selector.close()
 
 
 def worker_of(app: AppServer) -> int:
