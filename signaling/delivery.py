@@ -12,6 +12,7 @@ import json
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, request
@@ -75,25 +76,49 @@ class Openings:
     """
 
     def __init__(self, width: int) -> None:
-        self._gate = threading.BoundedSemaphore(width)
+        self.width = width
+        self.active = 0
+        self._queue: deque[threading.Event] = deque()
+        # Held only for a few operations, never while waiting: thousands of
+        # waiters on one lock (a Semaphore's) stalled the gevent worker.
+        self._lock = threading.Lock()
 
     def enter(self) -> Callable[[], None]:
-        """Wait for a turn; returns the (idempotent) call that gives it back."""
-        if not self._gate.acquire(timeout=OPEN_QUEUE_SECONDS):
-            raise Problem(
-                503,
-                "too-many-streams",
-                "Too many streams opening",
-                "This instance is opening many streams at once; retry after the given delay",
-                headers={"Retry-After": str(BUSY_RETRY_AFTER)},
-            )
+        """Wait for a turn (first come, first served); returns the (idempotent) call that gives it back."""
+        with self._lock:
+            if self.active < self.width and not self._queue:
+                self.active += 1
+                return self._leaver()
+            turn = threading.Event()
+            self._queue.append(turn)
+        if not turn.wait(OPEN_QUEUE_SECONDS):
+            with self._lock:
+                if not turn.is_set():  # not handed a turn meanwhile: give up the place in the queue
+                    turn.set()  # a set entry in the queue is skipped by leave()
+                    raise Problem(
+                        503,
+                        "too-many-streams",
+                        "Too many streams opening",
+                        "This instance is opening many streams at once; retry after the given delay",
+                        headers={"Retry-After": str(BUSY_RETRY_AFTER)},
+                    )
+        return self._leaver()
+
+    def _leaver(self) -> Callable[[], None]:
         done = False
 
         def leave() -> None:
             nonlocal done
-            if not done:
-                done = True
-                self._gate.release()
+            if done:
+                return
+            done = True
+            with self._lock:
+                while self._queue:
+                    turn = self._queue.popleft()
+                    if not turn.is_set():
+                        turn.set()  # the turn passes on; ``active`` stays
+                        return
+                self.active -= 1
 
         return leave
 
