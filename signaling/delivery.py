@@ -70,9 +70,11 @@ class Openings:
     same moment: with REDIS_MAX_CONNECTIONS connections and a saturated
     worker, most waited past the pool's timeout and were answered 503
     store-unavailable although Redis was fine. Here at most ``width`` streams
-    authenticate and read at once (one pooled connection each), so they never
-    wait long in the pool; the others wait here, without a connection, up to
-    OPEN_QUEUE_SECONDS, then get 503 too-many-streams + Retry-After.
+    (4 per pooled connection: each holds one only for a round trip, and spends
+    the rest of its opening subscribing and writing) authenticate and read at
+    once, so none waits long in the pool; the others wait here, without a
+    connection, up to OPEN_QUEUE_SECONDS, then get 503 too-many-streams +
+    Retry-After.
     """
 
     def __init__(self, width: int) -> None:
@@ -127,7 +129,7 @@ class Openings:
 def _make_slots(setup) -> None:
     settings = setup.app.extensions["signaling"].settings
     setup.app.extensions["signaling.slots"] = Slots(settings.stream_limit)
-    setup.app.extensions["signaling.openings"] = Openings(max(1, settings.redis_max_connections - 2))
+    setup.app.extensions["signaling.openings"] = Openings(4 * settings.redis_max_connections)
 
 
 def _slots() -> Slots:

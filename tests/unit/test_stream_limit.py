@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from signaling.delivery import Openings
 from tests.unit.conftest import checked_client, register_on
 from tests.unit.test_sse import Stream
 
@@ -62,9 +63,12 @@ def test_a_refused_token_does_not_hold_a_slot(tight):
 
 @pytest.fixture
 def narrow(make_app, monkeypatch):
-    """One stream may be opening at a time (REDIS_MAX_CONNECTIONS=2), and a turn is waited for briefly."""
+    """One stream may be opening at a time, and a turn is waited for briefly."""
     monkeypatch.setattr("signaling.delivery.OPEN_QUEUE_SECONDS", 0.2)
-    return checked_client(make_app(redis_max_connections=2))
+    app = make_app()
+    assert app.extensions["signaling.openings"].width == 4 * app.extensions["signaling"].settings.redis_max_connections
+    app.extensions["signaling.openings"] = Openings(1)
+    return checked_client(app)
 
 
 def test_a_stream_waiting_too_long_for_its_turn_to_open_is_refused_clearly(narrow):
