@@ -178,12 +178,8 @@ def post_worker_init(worker):
     if state is None:
         return
 
-    def drain():
-        state.draining.set()
-        state.hub.wake_all()
-
     def on_term(sig, frame):
-        gevent.spawn(drain)
+        gevent.spawn(state.drain)  # signaling/state.py: the one drain
         worker.handle_exit(sig, frame)
 
     signal.signal(signal.SIGTERM, on_term)

@@ -20,7 +20,7 @@ import threading
 from flask import Response
 
 from signaling import create_app
-from signaling.config import ConfigError
+from signaling.config import ConfigError, whole_number
 
 try:
     app = create_app()
@@ -38,13 +38,6 @@ def handle(request):
     hook apply) and its body is passed on unbuffered: SSE streams through.
     """
     return Response.from_app(app.wsgi_app, request.environ)
-
-
-def drain() -> None:
-    """Stop waiting: SSE streams end with ``retry:``, long-polls answer now, /readyz turns 503."""
-    state = app.extensions["signaling"]
-    state.draining.set()
-    state.hub.wake_all()
 
 
 def _drain_on_sigterm_under_functions_framework() -> None:
@@ -67,6 +60,7 @@ def _drain_on_sigterm_under_functions_framework() -> None:
         exit_handler = worker.handle_exit
 
         def on_term(sig, frame):
+            drain = app.extensions["signaling"].drain
             threading.Thread(target=drain, name="signaling-drain", daemon=True).start()
             exit_handler(sig, frame)
 
@@ -91,7 +85,7 @@ def serve() -> None:
             return environ
 
     host = os.environ.get("HOST", "127.0.0.1")
-    port = int(os.environ.get("PORT", "8080"))
+    port = whole_number(os.environ, "PORT", 8080)
     server = WSGIServer((host, port), app, log=None, handler_class=Handler)
     sys.stderr.write(f"signaling: serving on http://{host}:{port} (Ctrl-C to stop)\n")
     try:

@@ -136,9 +136,7 @@ def main() -> None:
         print(header + f" | ratio {sizes[-1]:,} / {sizes[0]:,} |")
         print("|" + " --- |" * (len(sizes) + 2))
         for op in results[sizes[0]]:
-            cells = [
-                f"{results[s][op][0]:.1f} · {results[s][op][1]:.2f} · {results[s][op][2]:.2f}" for s in sizes
-            ]
+            cells = [f"{results[s][op][0]:.1f} · {results[s][op][1]:.2f} · {results[s][op][2]:.2f}" for s in sizes]
             base = results[sizes[0]][op][0]
             ratio = results[sizes[-1]][op][0] / base if base else float("nan")
             print(f"| {op} | " + " | ".join(cells) + f" | {ratio:.2f}x |")

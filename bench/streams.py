@@ -46,8 +46,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from relay import SECRET, Client, ping_pong_http  # noqa: E402
 
 from signaling import config  # noqa: E402
-from signaling.auth import Tokens  # noqa: E402
 from signaling.store import Store  # noqa: E402
+from signaling.tokens import Tokens  # noqa: E402
 from tests.support.processes import AppServer, RedisServer  # noqa: E402
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import redis
-from flask import Flask
+from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import api, config, delivery, errors, logs, metrics, pages, state
+from . import api, config, delivery, errors, logs, metrics, ops, pages, state
 from .config import Settings
 from .version import __version__
 
@@ -23,7 +23,7 @@ def create_app(
     logs.configure(settings.log_level, settings.log_format)
     app = Flask(__name__, static_folder=str(pages.STATIC), static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.json.sort_keys = False
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # DefaultJSONProvider's setting
     # '/v1/rooms//members' would get Werkzeug's 308 HTML redirect (to another
     # route); an API answers an unknown path with a 404 problem instead.
     app.url_map.merge_slashes = False
@@ -33,15 +33,17 @@ def create_app(
     app.register_blueprint(api.bp)
     app.register_blueprint(delivery.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(ops.bp)
     metrics.init_app(app)
     app.after_request(_security_headers)
     if settings.proxy_hops:
         # The platform's proxy appends the client address to X-Forwarded-For.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)
+        proxied = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)
+        app.wsgi_app = proxied  # type: ignore[method-assign]
     return app
 
 
-def _security_headers(response):
+def _security_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     # Tokens may ride in EventSource URLs; never leak them in a Referer.

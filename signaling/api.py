@@ -2,41 +2,27 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-import redis
 from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
 
-from . import metrics
 from . import validation as v
-from .auth import bearer_token, unauthorized
-from .errors import Problem
+from .auth import authenticate, bearer_token, unauthorized
+from .errors import Problem, bad_request
 from .ice import ice_servers
-from .state import signaling
-from .store import FULL, OFFLINE, OVER_SHARE, PeerTaken, RoomFull, Session, envelope, envelope_prefix
+from .relay import NotAMember, OutcomeUnknown, Outgoing, Relayed, only_recipient, relay, relay_direct
+from .state import Signaling, signaling
+from .store import PeerTaken, RoomFull, Session
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
 
 
-def authenticate(cost: int = 0) -> Session:
-    """The caller's live session (refreshing its presence), or a 401."""
-    state = signaling()
-    parsed = state.tokens.parse(bearer_token(request))
-    if parsed is None:
-        raise unauthorized("The session token is not valid")
-    session = state.store.touch(parsed[0], parsed[1], cost)
-    if session is None:
-        raise unauthorized("The session has ended; register again")
-    return session
-
-
-def _members(pairs: list[tuple[str, str]]) -> list[dict]:
+def _members(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
     return [{"peer_id": p, "name": n} for p, n in pairs]
 
 
 # sessions -----------------------------------------------------------------
 @bp.post("/sessions")
-def register():
+def register() -> ResponseReturnValue:
     body = v.json_object(request)
     name = v.display_name(body.get("name"))
     wanted = body.get("peer_id")
@@ -76,20 +62,20 @@ def register():
 
 
 @bp.get("/sessions/me")
-def whoami():
+def whoami() -> ResponseReturnValue:
     session = authenticate()
     return jsonify(peer_id=session.peer_id, name=session.name, listed=session.listed)
 
 
 @bp.delete("/sessions/me")
-def leave():
+def leave() -> ResponseReturnValue:
     session = authenticate()
     signaling().store.end_session(session.peer_id, session.sid)
     return Response(status=204)
 
 
 @bp.post("/sessions/me/heartbeat")
-def heartbeat():
+def heartbeat() -> ResponseReturnValue:
     """Keep the session alive; ``{"ack": id}`` also drops the mail up to ``id``.
 
     An SSE reader acknowledges this way while it streams, so a reader that
@@ -99,7 +85,7 @@ def heartbeat():
     if request.content_length or request.mimetype:
         value = v.json_object(request).get("ack")
         if value is not None and not isinstance(value, str):
-            raise v.bad_request("'ack' must be a message id or null", field="ack")
+            raise bad_request("'ack' must be a message id or null", field="ack")
         ack = v.cursor(value, field="ack")
     session = authenticate()
     state = signaling()
@@ -109,14 +95,14 @@ def heartbeat():
 
 
 @bp.get("/ice-servers")
-def ice():
+def ice() -> ResponseReturnValue:
     session = authenticate()
     return jsonify(ice_servers=ice_servers(signaling().settings, session.peer_id))
 
 
 # directory ----------------------------------------------------------------
 @bp.get("/peers")
-def peers():
+def peers() -> ResponseReturnValue:
     """A page of the listed sessions; ``If-None-Match`` with the last ETag answers 304 when nothing changed."""
     state = signaling()
     limit = v.whole_number(request.args.get("limit"), "limit", 50, 1, state.settings.peers_page_max)
@@ -137,7 +123,7 @@ def peers():
 
 # rooms --------------------------------------------------------------------
 @bp.post("/rooms/<room>/members")
-def join(room: str):
+def join(room: str) -> ResponseReturnValue:
     v.room_name(room)
     session = authenticate()
     state = signaling()
@@ -155,7 +141,7 @@ def join(room: str):
 
 
 @bp.delete("/rooms/<room>/members/me")
-def part(room: str):
+def part(room: str) -> ResponseReturnValue:
     v.room_name(room)
     session = authenticate()
     signaling().store.leave_room(room, session.peer_id, reason="left")
@@ -163,7 +149,7 @@ def part(room: str):
 
 
 @bp.get("/rooms/<room>")
-def room_info(room: str):
+def room_info(room: str) -> ResponseReturnValue:
     v.room_name(room)
     authenticate()
     state = signaling()
@@ -172,103 +158,66 @@ def room_info(room: str):
 
 
 # sending ------------------------------------------------------------------
-class Outgoing(NamedTuple):
-    """One parsed message of a send: its target, type, data and client id ('' = none)."""
-
-    to: str | None
-    room: str | None
-    kind: str
-    data: object
-    cid: str
-
-
-def _parse_message(item) -> Outgoing:
+def _parse_message(item: object) -> Outgoing:
     if not isinstance(item, dict):
-        raise v.bad_request("Each message must be a JSON object")
+        raise bad_request("Each message must be a JSON object")
     to, room = item.get("to"), item.get("room")
     for key in ("to", "room"):
         if key in item and item[key] is None:
-            raise v.bad_request(f"'{key}' must be a string when present", field=key)
+            raise bad_request(f"'{key}' must be a string when present", field=key)
     if to is None and room is None:
-        raise v.bad_request("A message needs 'to' (a peer id) or 'room'")
+        raise bad_request("A message needs 'to' (a peer id) or 'room'")
     if to is not None:
         v.peer_id(to, "to")
     if room is not None:
         v.room_name(room)
     if "data" not in item:
-        raise v.bad_request("A message needs 'data' (any JSON value, null allowed)", field="data")
+        raise bad_request("A message needs 'data' (any JSON value, null allowed)", field="data")
     return Outgoing(to, room, v.message_type(item.get("type")), item["data"], v.client_id(item.get("cid")))
 
 
 @bp.post("/messages")
-def send():
+def send() -> ResponseReturnValue:
+    """One message (``{to|room, type, data}``) or a batch (``{messages: [...]}``): 202 when all were stored."""
     body = v.json_object(request)
     state = signaling()
     batch = "messages" in body
     items = body["messages"] if batch else [body]
     if not isinstance(items, list) or not 1 <= len(items) <= state.settings.max_batch:
-        raise v.bad_request(f"'messages' must be a list of 1 to {state.settings.max_batch} messages")
+        raise bad_request(f"'messages' must be a list of 1 to {state.settings.max_batch} messages")
     parsed = [_parse_message(item) for item in items]
-    recipient = _only_recipient(parsed)
-    if recipient is not None and state.store.one_round_trip:
-        results = _touch_and_deliver(state, parsed, recipient)
-        targets = [[(recipient, i)] for i in range(len(parsed))]
-    else:
-        results, targets = _authenticate_and_deliver(state, parsed)
-    metrics.sent(results)
-    ids = [_ids_of(slots, results) for slots in targets]
-    _refuse_undelivered(parsed, results, ids)
+    try:
+        recipient = only_recipient(parsed)
+        if recipient is not None and state.store.one_round_trip:
+            relayed = _relay_direct(state, parsed, recipient)
+        else:
+            _check_rate(session := authenticate(cost=len(parsed)))
+            relayed = relay(state.store, session, parsed)
+    except NotAMember as error:
+        raise Problem(
+            403, "not-a-member", "Not a room member", f"Join room '{error.room}' before sending to it"
+        ) from None
+    except OutcomeUnknown:
+        raise _outcome_unknown() from None
+    if relayed.refused:
+        raise _refused(relayed)
+    receipts = relayed.receipts
     if batch:
-        return jsonify(ids=[i["id"] for i in ids], recipients=[i["recipients"] for i in ids]), 202
-    return jsonify(ids[0]), 202
+        return jsonify(ids=[r.id for r in receipts], recipients=[r.recipients for r in receipts]), 202
+    return jsonify(id=receipts[0].id, recipients=receipts[0].recipients), 202
 
 
-def _only_recipient(parsed: list[Outgoing]) -> str | None:
-    """The one peer every message goes to directly (the common send), else None."""
-    first = parsed[0].to
-    if first is None or any(m.to != first for m in parsed):
-        return None
-    return first
-
-
-def _touch_and_deliver(state, parsed: list[Outgoing], recipient: str) -> dict:
-    """Authenticate, charge the rate and deliver in one round trip (one Redis, one recipient).
-
-    The same checks in the same order as :func:`_authenticate_and_deliver`:
-    401 for a session that is not live, 429 when over the rate; nothing is
-    stored in either case.
-    """
+def _relay_direct(state: Signaling, parsed: list[Outgoing], recipient: str) -> Relayed:
+    """The sender's TOUCH and SEND in one round trip (one Redis, one recipient): 401 and 429 as usual."""
     token = state.tokens.parse(bearer_token(request))
     if token is None:
         raise unauthorized("The session token is not valid")
-    peer, sid = token
-    items = [(m.cid, envelope_prefix(m.kind, m.data, peer)) for m in parsed]
-    try:
-        session, result = state.store.touch_send(peer, sid, len(parsed), recipient, items)
-    except (redis.TimeoutError, redis.ConnectionError) as error:
-        raise _outcome_unknown(error) from None
+    session, relayed = relay_direct(state.store, token[0], token[1], parsed, recipient)
     if session is None:
         raise unauthorized("The session has ended; register again")
     _check_rate(session)
-    return {recipient: result}
-
-
-def _authenticate_and_deliver(state, parsed: list[Outgoing]) -> tuple[dict, list[list[tuple[str, int]]]]:
-    """The general send: TOUCH, then the room lists, then one SEND per recipient (pipelined)."""
-    session = authenticate(cost=len(parsed))
-    _check_rate(session)
-    rooms = _room_recipients(state, session.peer_id, parsed)
-    batches: dict[str, list[tuple[str, str]]] = {}
-    targets: list[list[tuple[str, int]]] = []  # per message: (recipient, index in its batch)
-    for message in parsed:
-        stored = envelope(message.kind, message.data, session.peer_id, session.name, message.room)
-        recipients = [message.to] if message.to is not None else rooms[message.room]
-        slots = []
-        for peer in recipients:
-            batches.setdefault(peer, []).append((message.cid, stored))
-            slots.append((peer, len(batches[peer]) - 1))
-        targets.append(slots)
-    return _deliver(state, batches, session.peer_id), targets
+    assert relayed is not None  # stored whenever the rate charge was accepted
+    return relayed
 
 
 def _check_rate(session: Session) -> None:
@@ -279,33 +228,7 @@ def _check_rate(session: Session) -> None:
         )
 
 
-def _room_recipients(state, me: str, parsed: list[Outgoing]) -> dict[str, list[str]]:
-    rooms: dict[str, list[str]] = {}
-    for message in parsed:
-        room = message.room
-        if room is not None and room not in rooms:
-            members = [p for p, _ in state.store.room_members(room)]
-            if me not in members:
-                raise Problem(403, "not-a-member", "Not a room member", f"Join room '{room}' before sending to it")
-            rooms[room] = [p for p in members if p != me]
-    return rooms
-
-
-def _deliver(state, batches: dict, sender: str) -> dict:
-    """Run the SEND scripts; a lost reply is a 503 that says the outcome is unknown.
-
-    The script may have run before the connection broke or timed out, so the
-    sender cannot be told "nothing was stored". Messages with a ``cid`` are
-    safe to resend as they are (stored once); without one a resend may duplicate.
-    """
-    try:
-        return state.store.deliver(batches, sender)
-    except (redis.TimeoutError, redis.ConnectionError) as error:
-        raise _outcome_unknown(error) from None
-
-
-def _outcome_unknown(error: Exception) -> Problem:
-    metrics.redis_error(error)
+def _outcome_unknown() -> Problem:
     return Problem(
         503,
         "store-unavailable",
@@ -317,36 +240,25 @@ def _outcome_unknown(error: Exception) -> Problem:
     )
 
 
-def _refuse_undelivered(parsed: list[Outgoing], results: dict, ids: list[dict]) -> None:
-    """404 if a direct recipient is offline, 429 if one is full; the body names both kinds.
+def _refused(relayed: Relayed) -> Problem:
+    """404 if a direct recipient is offline, else 429 (full); the body names both kinds.
 
-    ``ids`` then lists, per message, its id when every direct recipient took
-    it, else null: those messages were not accepted and may be resent.
+    ``ids`` lists, per message, its id when every direct recipient took it,
+    else null: those messages were not accepted and may be resent.
     """
-    direct = {m.to for m in parsed if m.to is not None}
-    offline = sorted(p for p in direct if results.get(p) == OFFLINE)
-    full = sorted(p for p in direct if results.get(p) in (FULL, OVER_SHARE))
-    if not offline and not full:
-        return
-    refused = set(offline) | set(full)
-    accepted = [None if m.to in refused else i["id"] for m, i in zip(parsed, ids, strict=True)]
-    extra = {"offline": offline, "full": full, "ids": accepted}
-    if offline:
-        raise Problem(404, "peer-offline", "Recipient offline", "No live session for: " + ", ".join(offline), **extra)
-    share = any(results.get(p) == OVER_SHARE for p in full)
-    raise Problem(
+    offline, full, ids = relayed.offline, relayed.full, relayed.accepted
+    if relayed.offline:
+        detail = "No live session for: " + ", ".join(relayed.offline)
+        return Problem(404, "peer-offline", "Recipient offline", detail, offline=offline, full=full, ids=ids)
+    return Problem(
         429,
         "mailbox-full",
         "Recipient mailbox full",
         "You hold your share of the recipient's unread messages; retry shortly"
-        if share
+        if relayed.over_share
         else "The recipient is not reading its messages",
         headers={"Retry-After": "2"},
-        **extra,
+        offline=offline,
+        full=full,
+        ids=ids,
     )
-
-
-def _ids_of(slots: list[tuple[str, int]], results: dict) -> dict:
-    recipients = {peer: results[peer][index] for peer, index in slots if isinstance(results.get(peer), list)}
-    first = next(iter(recipients.values()), None)
-    return {"id": first, "recipients": recipients}

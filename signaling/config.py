@@ -8,9 +8,11 @@ deploy with a typo stops with a readable message instead of a stack trace.
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urlparse
 
 
@@ -74,22 +76,35 @@ class Settings:
         return not self.redis_url
 
 
-def _number(env: Mapping[str, str], name: str, default: float, kind=float, minimum=0):
+N = TypeVar("N", int, float)
+
+
+def _parsed(env: Mapping[str, str], name: str, default: N, kind: Callable[[str], N], minimum: N) -> N:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
         value = kind(raw)
     except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a valid {kind.__name__}") from None
+        raise ConfigError(f"{name}={raw!r} is not a valid {getattr(kind, '__name__', 'number')}") from None
+    if not math.isfinite(value):
+        raise ConfigError(f"{name}={raw!r} must be a finite number")
     if value < minimum:
         raise ConfigError(f"{name}={raw!r} must be at least {minimum}")
     return value
 
 
+def _number(env: Mapping[str, str], name: str, default: float, minimum: float = 0) -> float:
+    """A decimal setting, e.g. seconds (``ConfigError`` if malformed, not finite or below ``minimum``)."""
+    return _parsed(env, name, float(default), float, float(minimum))
+
+
 def whole_number(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
-    """An integer setting (``ConfigError`` if malformed or below ``minimum``); gunicorn.conf.py uses it too."""
-    return _number(env, name, default, int, minimum)
+    """The one integer-setting parser (``ConfigError`` if malformed or below ``minimum``).
+
+    gunicorn.conf.py (PORT, WEB_CONCURRENCY, ...) and main.py's dev server use it too.
+    """
+    return _parsed(env, name, default, int, minimum)
 
 
 def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -199,13 +214,13 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     if cert_reqs not in ("none", "optional", "required"):
         raise ConfigError("REDIS_SSL_CERT_REQS must be none, optional or required")
 
-    max_batch = _number(env, "MAX_BATCH", 100, int, 1)
-    send_burst = _number(env, "SEND_BURST", 200, int, 1)
-    mailbox_maxlen = _number(env, "MAILBOX_MAXLEN", 1000, int, 10)
+    max_batch = whole_number(env, "MAX_BATCH", 100, 1)
+    send_burst = whole_number(env, "SEND_BURST", 200, 1)
+    mailbox_maxlen = whole_number(env, "MAILBOX_MAXLEN", 1000, 10)
     if max_batch > min(send_burst, mailbox_maxlen):
         # Such a batch is refused every time (429), and its sender retries forever.
         raise ConfigError("MAX_BATCH must not exceed SEND_BURST or MAILBOX_MAXLEN")
-    sender_share = _number(env, "MAILBOX_SENDER_SHARE", 0, int, 0) or max(max_batch, mailbox_maxlen // 2)
+    sender_share = whole_number(env, "MAILBOX_SENDER_SHARE", 0, 0) or max(max_batch, mailbox_maxlen // 2)
     if not max_batch <= sender_share <= mailbox_maxlen:
         raise ConfigError("MAILBOX_SENDER_SHARE must be between MAX_BATCH and MAILBOX_MAXLEN")
 
@@ -221,9 +236,9 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         redis_url=redis_url,
         redis_cluster=None if cluster in ("", "auto") else cluster in ("1", "true"),
-        redis_wait_replicas=_number(env, "REDIS_WAIT_REPLICAS", 0, int, 0),
-        redis_wait_timeout_ms=_number(env, "REDIS_WAIT_TIMEOUT_MS", 100, int, 1),
-        redis_max_connections=_number(env, "REDIS_MAX_CONNECTIONS", 8, int, 2),
+        redis_wait_replicas=whole_number(env, "REDIS_WAIT_REPLICAS", 0, 0),
+        redis_wait_timeout_ms=whole_number(env, "REDIS_WAIT_TIMEOUT_MS", 100, 1),
+        redis_max_connections=whole_number(env, "REDIS_MAX_CONNECTIONS", 8, 2),
         redis_ssl_cert_reqs=cert_reqs,
         secret_key=secret_key,
         key_prefix=env.get("KEY_PREFIX", "sig:"),
@@ -231,29 +246,29 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         heartbeat_interval=heartbeat,
         keepalive_interval=keepalive,
         stream_max_duration=_number(env, "STREAM_MAX_DURATION", 300.0, minimum=1),
-        sse_retry_ms=_number(env, "SSE_RETRY_MS", 2000, int, 100),
+        sse_retry_ms=whole_number(env, "SSE_RETRY_MS", 2000, 100),
         longpoll_max_wait=longpoll_max_wait,
         hub_recheck_interval=_number(env, "HUB_RECHECK_INTERVAL", 30.0, minimum=0.05),
-        stream_limit=_number(env, "STREAM_LIMIT", 12000, int, 1),
+        stream_limit=whole_number(env, "STREAM_LIMIT", 12000, 1),
         departure_grace=_number(env, "DEPARTURE_GRACE", 5.0, minimum=0.1),
         mailbox_maxlen=mailbox_maxlen,
         mailbox_sender_share=sender_share,
         dedup_window=_number(env, "DEDUP_WINDOW", 300.0, minimum=1),
         sse_write_timeout=_number(env, "SSE_WRITE_TIMEOUT", 10.0, minimum=0.1),
-        sse_buffer_bytes=_number(env, "SSE_BUFFER_BYTES", 262144, int, 1024),
-        max_body_bytes=_number(env, "MAX_BODY_BYTES", 65536, int, 1024),
+        sse_buffer_bytes=whole_number(env, "SSE_BUFFER_BYTES", 262144, 1024),
+        max_body_bytes=whole_number(env, "MAX_BODY_BYTES", 65536, 1024),
         max_batch=max_batch,
         send_rate=_number(env, "SEND_RATE", 40.0, minimum=0.1),
         send_burst=send_burst,
-        room_capacity=_number(env, "ROOM_CAPACITY", 6, int, 2),
-        peers_page_max=_number(env, "PEERS_PAGE_MAX", 200, int, 1),
-        register_rate=_number(env, "REGISTER_RATE", 60, int, 0),
-        proxy_hops=_number(env, "PROXY_HOPS", 1 if _behind_platform_proxy(env) else 0, int, 0),
+        room_capacity=whole_number(env, "ROOM_CAPACITY", 6, 2),
+        peers_page_max=whole_number(env, "PEERS_PAGE_MAX", 200, 1),
+        register_rate=whole_number(env, "REGISTER_RATE", 60, 0),
+        proxy_hops=whole_number(env, "PROXY_HOPS", 1 if _behind_platform_proxy(env) else 0, 0),
         transports=transports,
         stun_urls=_list(env, "STUN_URLS", ("stun:stun.l.google.com:19302",)),
         turn_urls=turn_urls,
         turn_secret=turn_secret,
-        turn_ttl=_number(env, "TURN_TTL", 86400, int, 60),
+        turn_ttl=whole_number(env, "TURN_TTL", 86400, 60),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
         log_format=_log_format(env, where),
         platform=where,

@@ -13,15 +13,17 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator
+from typing import Any, cast
 
 from flask import Blueprint, Response, current_app, request
+from flask.blueprints import BlueprintSetupState
 from redis.exceptions import RedisError
 
 from . import disconnect, metrics, notes
 from . import validation as v
-from .api import authenticate
-from .auth import unauthorized
+from .auth import authenticate, unauthorized
+from .config import Settings
 from .errors import Problem
 from .state import Signaling, signaling
 from .store import Mail, Session
@@ -126,18 +128,18 @@ class Openings:
 
 
 @bp.record_once
-def _make_slots(setup) -> None:
+def _make_slots(setup: BlueprintSetupState) -> None:
     settings = setup.app.extensions["signaling"].settings
     setup.app.extensions["signaling.slots"] = Slots(settings.stream_limit)
     setup.app.extensions["signaling.openings"] = Openings(4 * settings.redis_max_connections)
 
 
 def _slots() -> Slots:
-    return current_app.extensions["signaling.slots"]
+    return cast(Slots, current_app.extensions["signaling.slots"])
 
 
 @bp.get("/messages")
-def poll():
+def poll() -> Response:
     """Long-poll (``wait`` > 0) or short poll: answers as soon as there is mail."""
     cursor = v.cursor(request.args.get("cursor"))
     state = signaling()
@@ -203,7 +205,7 @@ def _wait_for_mail(state: Signaling, peer: str, sid: str, cursor: str, wait: flo
 
 
 @bp.get("/events")
-def events():
+def events() -> Response:
     """The caller's mailbox as an event stream; ``Last-Event-ID`` resumes exactly."""
     resume = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
     cursor = v.cursor(resume)
@@ -214,10 +216,10 @@ def events():
         opened = current_app.extensions["signaling.openings"].enter()
         session = authenticate()
         state = signaling()
-        stream = _stream(state, session.peer_id, session.sid, cursor, request.environ, opened)
-        stream = _bounded(stream, request.environ, state.settings)
+        frames = _stream(state, session.peer_id, session.sid, cursor, request.environ, opened)
+        bounded = _bounded(frames, request.environ, state.settings)
         headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-        response = Response(stream, mimetype="text/event-stream", headers=headers)
+        response = Response(bounded, mimetype="text/event-stream", headers=headers)
     except BaseException:
         if opened is not None:
             opened()
@@ -229,7 +231,7 @@ def events():
     return response
 
 
-def _bounded(frames, environ: dict, settings):
+def _bounded(frames: Generator[str, None, None], environ: dict[str, Any], settings: Settings) -> Iterator[str]:
     """Give every write of ``frames`` a deadline, so a reader that stops reading cannot hold the stream.
 
     gunicorn's gevent worker writes what the generator yields with a blocking
@@ -259,7 +261,7 @@ def _bounded(frames, environ: dict, settings):
         frames.close()
 
 
-def _write_timer(environ: dict):
+def _write_timer(environ: dict[str, Any]) -> Callable[..., Any] | None:
     """``gevent.Timeout.start_new`` when this request runs in a gevent worker, else None."""
     if "gunicorn.socket" not in environ and "signaling.socket" not in environ:
         return None
@@ -270,12 +272,14 @@ def _write_timer(environ: dict):
     return Timeout.start_new if monkey.is_module_patched("socket") else None
 
 
-def _read_count(settings) -> int:
+def _read_count(settings: Settings) -> int:
     """Entries per SSE read: at most SSE_BUFFER_BYTES of the largest envelopes held at once."""
     return max(1, min(READ_COUNT, settings.sse_buffer_bytes // settings.max_body_bytes))
 
 
-def _stream(state: Signaling, peer: str, sid: str, cursor: str, environ: dict, opened: Callable[[], None]):
+def _stream(
+    state: Signaling, peer: str, sid: str, cursor: str, environ: dict[str, Any], opened: Callable[[], None]
+) -> Generator[str, None, None]:
     """Yield SSE frames until the stream's time is up, the session ends, the client hangs up or the server drains.
 
     The stream does not keep the session alive: the client's own requests
@@ -384,7 +388,7 @@ def _schedule_departure(state: Signaling, peer: str, sid: str) -> None:
     state.departures.schedule(state.settings.departure_grace, peer, sid, activity, connection)
 
 
-def _frames(entries: list[tuple[str, str]], limit: int):
+def _frames(entries: list[tuple[str, str]], limit: int) -> Iterator[str]:
     """SSE frames for ``entries``, joined into writes of about ``limit`` bytes."""
     chunk: list[str] = []
     size = 0

@@ -26,6 +26,7 @@ import unicodedata
 from dataclasses import dataclass
 
 import redis
+from redis.cluster import RedisCluster
 
 PRUNE_BATCH = 100
 
@@ -158,7 +159,7 @@ def decode_cursor(cursor: str) -> str | None:
 class Directory:
     """The listed sessions; see the module docstring for the keys."""
 
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
+    def __init__(self, client: redis.Redis | RedisCluster, prefix: str) -> None:
         tag = f"{prefix}{{dir}}"
         self.keys = [f"{tag}:z", f"{tag}:n", f"{tag}:k", f"{tag}:l", f"{tag}:v"]
         self._upsert = client.register_script(UPSERT)

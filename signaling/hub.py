@@ -26,9 +26,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import redis
+from redis.cluster import RedisCluster
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ LINK_ERRORS = (redis.ConnectionError, redis.TimeoutError, redis.ResponseError, O
 
 
 NOTES_MAX = 64  # wake-up payloads a waiter keeps; past that it just reads its mailbox
+Note = bytes | str | None  # a wake-up's payload (signaling/notes.py); None: none, read
 
 
 class Waiter:
@@ -53,9 +55,9 @@ class Waiter:
     def __init__(self, peer: str) -> None:
         self.peer = peer
         self._event = threading.Event()
-        self._notes: list | None = None
+        self._notes: list[Note] | None = None
 
-    def wake(self, note=None) -> None:
+    def wake(self, note: Note = None) -> None:
         notes = self._notes
         if notes is None:
             self._notes = [note]
@@ -65,7 +67,7 @@ class Waiter:
             self._notes = [None]  # too many to follow: the reader reads instead
         self._event.set()
 
-    def take(self) -> list:
+    def take(self) -> list[Note]:
         """The payloads received since the last take, oldest first."""
         notes, self._notes = self._notes, None
         return notes or []
@@ -80,7 +82,8 @@ class Waiter:
 class Locator(Protocol):
     """Where a channel lives: the name of its node and a client to open pub/sub on it."""
 
-    sharded: bool
+    @property
+    def sharded(self) -> bool: ...
 
     def locate(self, channel: str) -> tuple[str, redis.Redis]: ...
 
@@ -118,7 +121,7 @@ def has_sharded_pubsub(client: redis.Redis) -> bool:
     (fakeredis, some managed services rename or hide it).
     """
     try:
-        client.execute_command("SPUBLISH", "signaling:probe", "")
+        client.execute_command("SPUBLISH", "signaling:probe", "")  # type: ignore[no-untyped-call]
     except redis.ResponseError:
         return False
     return True
@@ -129,13 +132,13 @@ class ClusterNodes:
 
     sharded = True
 
-    def __init__(self, cluster, connect: Callable[[str, int], redis.Redis]) -> None:
+    def __init__(self, cluster: RedisCluster, connect: Callable[[str, int], redis.Redis]) -> None:
         self.cluster = cluster
         self._connect = connect
         self._clients: dict[str, redis.Redis] = {}
 
     def locate(self, channel: str) -> tuple[str, redis.Redis]:
-        slot = self.cluster.keyslot(channel)
+        slot = self.cluster.keyslot(channel)  # type: ignore[no-untyped-call]
         node = self.cluster.nodes_manager.get_node_from_slot(slot)
         client = self._clients.get(node.name)
         if client is None:
@@ -155,7 +158,7 @@ class _Link:
 
     def __init__(self, name: str, client: redis.Redis, backoff: float = 0.1) -> None:
         self.name = name
-        self.pubsub = client.pubsub(ignore_subscribe_messages=False)
+        self.pubsub = client.pubsub(ignore_subscribe_messages=False)  # type: ignore[no-untyped-call]
         self.channels: set[str] = set()
         self.backoff = backoff
         self.closed = False
@@ -178,8 +181,12 @@ class Hub:
         channel_of: Callable[[str], str],
         peer_of: Callable[[str], str],
         locator: Locator | None = None,
-    ):
-        self._locator = locator or SingleNode(client)
+    ) -> None:
+        if locator is None:
+            if client is None:
+                raise ValueError("Hub needs a Redis client or a locator")
+            locator = SingleNode(client)
+        self._locator = locator
         self._channel_of = channel_of
         self._peer_of = peer_of
         self._lock = threading.RLock()
@@ -311,10 +318,9 @@ class Hub:
                 self._dispatch(link, message)
             self._unsubscribe_idle()
 
-    def _dispatch(self, link: _Link, message: dict) -> None:
-        channel = message.get("channel")
-        if isinstance(channel, bytes):
-            channel = channel.decode()
+    def _dispatch(self, link: _Link, message: dict[str, Any]) -> None:
+        raw = message.get("channel")
+        channel = raw.decode() if isinstance(raw, bytes) else str(raw)
         kind = message.get("type")
         if kind in ("message", "smessage"):
             self._wake(channel, message.get("data"))
@@ -335,7 +341,7 @@ class Hub:
                 # The server dropped it: its slot moved to another node.
                 raise redis.ConnectionError("a shard channel moved")
 
-    def _wake(self, channel: str, note=None) -> None:
+    def _wake(self, channel: str, note: Note = None) -> None:
         with self._lock:
             waiters = list(self._waiters.get(self._peer_of(channel), ()))
         for waiter in waiters:

@@ -21,9 +21,9 @@ def turn_credential(secret: str, username: str) -> str:
     return base64.b64encode(digest).decode()
 
 
-def ice_servers(settings: Settings, peer_id: str, now: float | None = None) -> list[dict]:
+def ice_servers(settings: Settings, peer_id: str, now: float | None = None) -> list[dict[str, object]]:
     """The ``iceServers`` list for ``peer_id``, in RTCConfiguration's shape."""
-    servers: list[dict] = []
+    servers: list[dict[str, object]] = []
     if settings.stun_urls:
         servers.append({"urls": list(settings.stun_urls)})
     if settings.turn_urls and settings.turn_secret:

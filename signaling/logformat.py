@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 FORMATS = ("text", "json")
 
 
-def _fields(record: logging.LogRecord) -> dict:
+def _fields(record: logging.LogRecord) -> dict[str, Any]:
     """Structured fields a caller attached with ``extra={"fields": {...}}``."""
     return getattr(record, "fields", None) or {}
 

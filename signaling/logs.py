@@ -14,7 +14,7 @@ import sys
 import time
 from itertools import count
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 
 from .logformat import JsonFormatter, formatter
 
@@ -31,7 +31,7 @@ def configure(level: str, fmt: str = "text") -> None:
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter(fmt))
-    handler.signaling_format = fmt
+    handler.signaling_format = fmt  # type: ignore[attr-defined]
     root.handlers[:] = [handler]
     root.setLevel(level)
 
@@ -65,7 +65,7 @@ def init_app(app: Flask) -> None:
         g.started = time.perf_counter()
 
     @app.after_request
-    def _log(response):
+    def _log(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")
         fields = {
             "request_id": g.get("request_id"),

@@ -1,6 +1,6 @@
-"""Operations endpoints: Prometheus metrics at ``/metrics`` and readiness at ``/readyz``.
+"""Prometheus metrics: the counters, the per-request timing and the exposition text.
 
-Counting points elsewhere call the small functions below (``sent``,
+``/metrics`` itself is served by :mod:`signaling.ops`. Counting points elsewhere call the small functions below (``sent``,
 ``delivered``, ``redis_error``, ``waiting_changed``); everything about
 Prometheus stays in this module.
 
@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 
-from flask import Blueprint, Flask, Response, g, jsonify, request
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from flask import Flask, Response, g, request
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client import generate_latest as _generate_latest
-
-bp = Blueprint("ops", __name__)
 
 REQUESTS = Counter(
     "signaling_http_requests_total",
@@ -49,7 +48,7 @@ REDIS_ERRORS = Counter("signaling_redis_errors_total", "Redis failures seen by r
 
 
 # counting points ------------------------------------------------------------
-def sent(results: dict) -> None:
+def sent(results: Mapping[str, list[str] | int]) -> None:
     """Count the mailbox entries a ``Store.deliver`` result accepted."""
     SENT.inc(sum(len(r) for r in results.values() if isinstance(r, list)))
 
@@ -70,10 +69,10 @@ def delivered(transport: str, entries: list[tuple[str, str]]) -> None:
         histogram.observe(max(0.0, (now_ms - stamped) / 1000))
 
 
-_transport_children: dict[str, tuple] = {}
+_transport_children: dict[str, tuple[Counter, Histogram]] = {}
 
 
-def _delivery_children(transport: str) -> tuple:
+def _delivery_children(transport: str) -> tuple[Counter, Histogram]:
     found = _transport_children.get(transport)
     if found is None:
         found = _transport_children[transport] = (DELIVERED.labels(transport), DELIVERY_DELAY.labels(transport))
@@ -90,7 +89,7 @@ def waiting_changed(delta: int) -> None:
 
 # wiring ---------------------------------------------------------------------
 def init_app(app: Flask) -> None:
-    """Count every request, expose ``/metrics`` and ``/readyz``, count hub reconnects."""
+    """Count every request and its latency, and the hub's reconnects and waiters."""
     state = app.extensions["signaling"]
     previous = state.hub.on_reconnect
 
@@ -103,7 +102,6 @@ def init_app(app: Flask) -> None:
     state.hub.on_wait_change = waiting_changed
     app.before_request(_start)
     app.after_request(_count)
-    app.register_blueprint(bp)
 
 
 def _start() -> None:
@@ -112,10 +110,10 @@ def _start() -> None:
 
 # prometheus-client's .labels() validates and locks on every call; the label
 # sets are few (routes x methods x statuses), so each child is looked up once.
-_request_children: dict[tuple[str, str, int], tuple] = {}
+_request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
 
-def _children(endpoint: str, method: str, status: int) -> tuple:
+def _children(endpoint: str, method: str, status: int) -> tuple[Counter, Histogram]:
     key = (endpoint, method, status)
     found = _request_children.get(key)
     if found is None:
@@ -126,7 +124,7 @@ def _children(endpoint: str, method: str, status: int) -> tuple:
     return found
 
 
-def _count(response):
+def _count(response: Response) -> Response:
     rule = request.url_rule
     counter, latency = _children(rule.rule if rule is not None else "unmatched", request.method, response.status_code)
     counter.inc()
@@ -142,24 +140,6 @@ def generate_latest() -> bytes:
         from prometheus_client import multiprocess
 
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return _generate_latest(registry)
     return _generate_latest(REGISTRY)
-
-
-@bp.get("/metrics")
-def metrics():
-    return Response(generate_latest(), content_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
-
-
-@bp.get("/readyz")
-def readyz():
-    """Ready for traffic: the store answers a PING and this process is not shutting down."""
-    from .errors import Problem
-    from .state import signaling
-
-    state = signaling()
-    if state.draining.is_set():
-        raise Problem(503, "draining", "Shutting down", "This instance is shutting down", headers={"Retry-After": "1"})
-    state.store.redis.ping()
-    return jsonify(status="ready", store=state.store_kind)

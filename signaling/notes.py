@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from .store import delivered
+from .envelope import delivered
 
 
 class Carried:
@@ -46,7 +46,7 @@ def order(stream_id: str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
-def parse(data) -> Note | None:
+def parse(data: bytes | str | None) -> Note | None:
     """A note from a wake-up's payload, or None for a plain wake-up or anything malformed."""
     if not data:
         return None
@@ -65,7 +65,7 @@ def parse(data) -> Note | None:
     return Note(lines[1], lines[2], lines[3], lines[4], entries)
 
 
-def follow(pending: Iterable, cursor: str, sid: str) -> Carried:
+def follow(pending: Iterable[bytes | str | None], cursor: str, sid: str) -> Carried:
     """Take the entries of ``pending`` notes that continue ``cursor`` without a gap.
 
     Notes whose entries the reader already has (at or below its cursor) are

@@ -1,15 +1,13 @@
-"""The browser apps' pages, the OpenAPI document and the health check."""
+"""The browser apps' pages, the API reference and the OpenAPI document."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, jsonify, send_from_directory
+from flask import Blueprint, Response, send_from_directory
 
 from .errors import Problem
-from .state import signaling
 from .validation import room_name
-from .version import __version__
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"
@@ -18,7 +16,7 @@ bp = Blueprint("pages", __name__)
 PAGES = {"/": "index.html", "/phone": "phone.html", "/manual": "manual.html", "/devices": "devices.html"}
 
 
-def _page(filename: str):
+def _page(filename: str) -> Response:
     return send_from_directory(STATIC, filename, max_age=0)
 
 
@@ -29,7 +27,7 @@ for _path, _file in PAGES.items():
 @bp.get("/room")
 @bp.get("/room/")
 @bp.get("/room/<path:room>")
-def room_page(room: str = ""):
+def room_page(room: str = "") -> Response:
     """The room app for any /room/... address.
 
     A name the API would refuse (empty, 'bad name!', a/b) still gets the room
@@ -55,7 +53,7 @@ DOCS_CSP = (
 
 
 @bp.get("/docs")
-def docs():
+def docs() -> Response:
     """The API reference (static/docs.html + vendored Swagger UI), under a CSP of its own."""
     response = _page("docs.html")
     response.headers["Content-Security-Policy"] = DOCS_CSP
@@ -63,15 +61,5 @@ def docs():
 
 
 @bp.get("/openapi.yaml")
-def openapi():
+def openapi() -> Response:
     return send_from_directory(ROOT, "openapi.yaml", mimetype="application/yaml", max_age=0)
-
-
-@bp.get("/healthz")
-def healthz():
-    """200 when the store answers a PING, 503 (problem+json) otherwise."""
-    state = signaling()
-    state.store.redis.ping()
-    if state.draining.is_set():
-        raise Problem(503, "draining", "Shutting down", headers={"Retry-After": "1"})
-    return jsonify(status="ok", version=__version__, store=state.store_kind, waiting=state.hub.waiting)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 from urllib.parse import unquote, urlparse
 
 import redis
@@ -19,13 +21,14 @@ from redis.cluster import RedisCluster
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
-from .auth import Tokens
 from .config import Settings
 from .departures import Departures
 from .hub import ClusterNodes, Hub, Locator, SingleNode
 from .store import Store
+from .tokens import Tokens
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -38,6 +41,16 @@ class Signaling:
     departures: Departures
     draining: threading.Event = field(default_factory=threading.Event)
 
+    def drain(self) -> None:
+        """Stop waiting, for a shutdown: SSE streams end with ``retry:``, long-polls answer now, /readyz turns 503.
+
+        The one drain every server calls on SIGTERM (gunicorn.conf.py's
+        workers, main.py under the Functions Framework). Messages are never
+        at risk: they live in Redis, and clients resume from their cursor.
+        """
+        self.draining.set()
+        self.hub.wake_all()
+
 
 class SafeRetry(Retry):
     """Retries a command only when it provably never reached Redis.
@@ -49,7 +62,13 @@ class SafeRetry(Retry):
     else surfaces, and the app answers 503 + Retry-After.
     """
 
-    def call_with_retry(self, do, fail, is_retryable=None, with_failure_count=False):
+    def call_with_retry(
+        self,
+        do: Callable[[], T],
+        fail: Callable[..., Any],
+        is_retryable: Callable[[Exception], bool] | None = None,
+        with_failure_count: bool = False,
+    ) -> T:
         return super().call_with_retry(do, fail, never_sent, with_failure_count)
 
 
@@ -61,9 +80,15 @@ def never_sent(error: BaseException) -> bool:
     return "connecting to" in text or text.startswith("Timeout connecting")
 
 
-def _options(settings: Settings) -> dict:
-    options = {"socket_timeout": 5, "socket_connect_timeout": 3, "health_check_interval": 30}
-    if settings.redis_url.startswith("rediss://"):
+def _url(settings: Settings) -> str:
+    if not settings.redis_url:
+        raise ValueError("REDIS_URL is not set: the embedded store needs no Redis client")
+    return settings.redis_url
+
+
+def _options(settings: Settings) -> dict[str, Any]:
+    options: dict[str, Any] = {"socket_timeout": 5, "socket_connect_timeout": 3, "health_check_interval": 30}
+    if _url(settings).startswith("rediss://"):
         # Heroku Key-Value Store presents a self-signed certificate.
         options["ssl_cert_reqs"] = settings.redis_ssl_cert_reqs
     return options
@@ -73,7 +98,7 @@ def is_cluster(settings: Settings) -> bool:
     """REDIS_CLUSTER if set, else ask the node at REDIS_URL (``INFO cluster``)."""
     if settings.redis_cluster is not None:
         return settings.redis_cluster
-    probe = redis.Redis.from_url(settings.redis_url, retry=SafeRetry(NoBackoff(), 3), **_options(settings))
+    probe = redis.Redis.from_url(_url(settings), retry=SafeRetry(NoBackoff(), 3), **_options(settings))
     try:
         return int(probe.info("cluster").get("cluster_enabled", 0)) == 1
     except RedisError as error:
@@ -112,7 +137,7 @@ def redis_clients(settings: Settings) -> tuple[redis.Redis | RedisCluster, redis
         # timeout, so its own retries are off; MOVED/ASK redirections (the
         # command did not run) are still followed.
         cluster = RedisCluster.from_url(
-            settings.redis_url,
+            _url(settings),
             retry=Retry(NoBackoff(), 0),
             connection_pool_class=redis.BlockingConnectionPool,
             max_connections=settings.redis_max_connections,
@@ -124,16 +149,16 @@ def redis_clients(settings: Settings) -> tuple[redis.Redis | RedisCluster, redis
 
         return cluster, ClusterNodes(cluster, connect), "cluster"
     pool = redis.BlockingConnectionPool.from_url(
-        settings.redis_url, max_connections=settings.redis_max_connections, timeout=5, retry=retry, **options
+        _url(settings), max_connections=settings.redis_max_connections, timeout=5, retry=retry, **options
     )
     commands = redis.Redis(connection_pool=pool)
-    pubsub = redis.Redis.from_url(settings.redis_url, retry=no_retry, **options)
+    pubsub = redis.Redis.from_url(_url(settings), retry=no_retry, **options)
     return commands, pubsub, "redis"
 
 
-def _node_options(settings: Settings, options: dict) -> dict:
+def _node_options(settings: Settings, options: dict[str, Any]) -> dict[str, Any]:
     """Connection options for a cluster node (password and TLS come from REDIS_URL)."""
-    url = urlparse(settings.redis_url)
+    url = urlparse(_url(settings))
     extra = dict(options)
     if url.password:
         extra["password"] = unquote(url.password)
@@ -145,18 +170,24 @@ def _node_options(settings: Settings, options: dict) -> dict:
 
 
 def build(
-    settings: Settings, client: redis.Redis | None = None, pubsub_client: redis.Redis | Locator | None = None
+    settings: Settings,
+    client: redis.Redis | RedisCluster | None = None,
+    pubsub_client: redis.Redis | Locator | None = None,
 ) -> Signaling:
     kind = "custom"
     if client is None:
         client, pubsub_client, kind = redis_clients(settings)
     store = Store(client, settings)
     pubsub = pubsub_client or client
-    locator = pubsub if isinstance(pubsub, ClusterNodes) else SingleNode(pubsub, sharded=None)
+    locator: Locator
+    if isinstance(pubsub, ClusterNodes):
+        locator = pubsub
+    else:
+        locator = SingleNode(cast(redis.Redis, pubsub), sharded=None)
     hub = Hub(None, store.channel, store.peer_of_channel, locator)
     secret = settings.secret_key or secrets.token_hex(32)
     return Signaling(settings, store, hub, Tokens(secret), kind, Departures(store.depart))
 
 
 def signaling() -> Signaling:
-    return current_app.extensions["signaling"]
+    return cast(Signaling, current_app.extensions["signaling"])

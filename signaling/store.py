@@ -19,19 +19,21 @@ peer whose connection closed is ended sooner, by :meth:`Store.depart`.
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import redis
+from redis.cluster import RedisCluster
+from redis.commands.core import Script
 from redis.exceptions import AskError, MovedError, NoScriptError
 
 from . import lua
 from .config import Settings
 from .directory import Directory, Page
-
-SERVER_EVENTS = frozenset({"peer-joined", "peer-left", "session-ended"})
+from .envelope import delivered, envelope
 
 
 class PeerTaken(Exception):
@@ -84,33 +86,10 @@ def next_id(stream_id: str) -> str:
     return f"{int(ms) + 1}-0" if int(ms) < top else stream_id
 
 
-def envelope(kind: str, data, sender: str, sender_name: str, room: str | None = None) -> str:
-    """Serialise an envelope without its ``id``/``ts``, which come from the stream id."""
-    body = {"type": kind, "data": data, "from": sender, "from_name": sender_name}
-    if room is not None:
-        body["room"] = room
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-
-
-def envelope_prefix(kind: str, data, sender: str) -> str:
-    """A direct envelope without its name and closing brace, which TOUCH_SEND adds from the session.
-
-    The completed envelope is :func:`envelope` ``(kind, data, sender, name)``.
-    """
-    body = {"type": kind, "data": data, "from": sender}
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)[:-1]
-
-
-def delivered(stream_id: str, stored: str) -> str:
-    """The envelope as JSON text, stamped with its id and timestamp (ms)."""
-    ts = stream_id.partition("-")[0]
-    return '{"id":"%s","ts":%s,%s' % (stream_id, ts, stored[1:])
-
-
 class Store:
     """Every read and write of signaling state, each a single round trip where it matters."""
 
-    def __init__(self, client: redis.Redis, settings: Settings) -> None:
+    def __init__(self, client: redis.Redis | RedisCluster, settings: Settings) -> None:
         self.redis = client
         self.settings = settings
         self.prefix = settings.key_prefix
@@ -142,7 +121,7 @@ class Store:
     def peer_of_channel(self, channel: str) -> str:
         return channel[len(self.prefix) + 6 : -3]
 
-    def _run(self, name: str, keys: list[str], args: list, client=None):
+    def _run(self, name: str, keys: list[str], args: list[Any], client: Any = None) -> Any:
         return self._scripts[name](keys=keys, args=args, client=client)
 
     # sessions -----------------------------------------------------------
@@ -188,11 +167,11 @@ class Store:
         reply = self._run("TOUCH", self.peer_keys(peer), self._touch_args(sid, now, cost))
         return self._touched(peer, sid, reply, now)
 
-    def _touch_args(self, sid: str, now: int, cost: int) -> list:
+    def _touch_args(self, sid: str, now: int, cost: int) -> list[Any]:
         s = self.settings
         return [sid, self._ttl_ms, now, cost, s.send_rate / 1000.0, s.send_burst, int(s.heartbeat_interval * 1000)]
 
-    def _touched(self, peer: str, sid: str, reply, now: int) -> Session | None:
+    def _touched(self, peer: str, sid: str, reply: Any, now: int) -> Session | None:
         """The session from TOUCH's reply, after the directory/room refresh it asked for."""
         if not reply or reply[0] == 0:
             return None
@@ -325,7 +304,9 @@ class Store:
             self.fan_out(recipients, event)
 
     # mailboxes ----------------------------------------------------------
-    def deliver(self, batches: dict[str, list], sender: str = "") -> dict[str, list[str] | int]:
+    def deliver(
+        self, batches: Mapping[str, Sequence[str | tuple[str, str]]], sender: str = ""
+    ) -> dict[str, list[str] | int]:
         """Append envelopes to each recipient's mailbox, one script call per recipient.
 
         An item is an envelope, or ``(client id, envelope)``: a client id that
@@ -337,7 +318,7 @@ class Store:
         if not batches:
             return {}
         head = self._send_head()
-        calls = []
+        calls: list[tuple[list[str], list[Any]]] = []
         for peer, items in batches.items():
             args = [*head]
             args[2] = self.channel(peer)
@@ -355,7 +336,7 @@ class Store:
             out[peer] = [_text(i) for i in result] if isinstance(result, list) else int(result)
         return out
 
-    def _send_head(self) -> list:
+    def _send_head(self) -> list[Any]:
         """SEND's arguments before the channel (a placeholder here) and the envelopes."""
         s = self.settings
         share = s.mailbox_sender_share or max(s.max_batch, s.mailbox_maxlen // 2)
@@ -412,7 +393,7 @@ class Store:
         """How many messages the mailbox holds (delivered but unacknowledged ones included)."""
         return int(self.redis.xlen(self.peer_keys(peer)[1]))
 
-    def _pipelined(self, script, calls: list[tuple[list[str], list]]) -> list:
+    def _pipelined(self, script: Script, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
         """Run one script many times: one pipeline of EVALSHAs per Redis node.
 
         redis-py's own script pipelining sends SCRIPT EXISTS first, a second
@@ -423,7 +404,7 @@ class Store:
         the slot map is re-read). With ``REDIS_WAIT_REPLICAS`` each node's
         pipeline ends with WAIT, so the writes reached a replica.
         """
-        results: list = [None] * len(calls)
+        results: list[Any] = [None] * len(calls)
         pending = list(range(len(calls)))
         for _ in range(3):
             rerun: list[int] = []
@@ -437,17 +418,24 @@ class Store:
                 raise result
         return results
 
-    def _by_node(self, calls: list[tuple[list[str], list]], indexes: list[int]):
+    def _by_node(self, calls: list[tuple[list[str], list[Any]]], indexes: list[int]) -> list[tuple[Any, list[int]]]:
         """Group calls by the node owning their first key (one group on a single Redis)."""
         if not hasattr(self.redis, "get_node_from_key"):
             return [(self.redis, indexes)]
-        groups: dict[str, tuple] = {}
+        groups: dict[str, tuple[Any, list[int]]] = {}
         for i in indexes:
             node = self.redis.get_node_from_key(calls[i][0][0])
             groups.setdefault(node.name, (node.redis_connection, []))[1].append(i)
         return list(groups.values())
 
-    def _pipeline_on(self, client, script, calls, indexes: list[int], results: list) -> list[int]:
+    def _pipeline_on(
+        self,
+        client: Any,
+        script: Script,
+        calls: list[tuple[list[str], list[Any]]],
+        indexes: list[int],
+        results: list[Any],
+    ) -> list[int]:
         """One pipeline on one node; returns the indexes to run again."""
         pipe = client.pipeline(transaction=False)
         for i in indexes:
@@ -467,7 +455,7 @@ class Store:
         if any(isinstance(results[i], NoScriptError) for i in rerun):
             client.script_load(script.script)
         if any(isinstance(results[i], (MovedError, AskError)) for i in rerun):
-            self.redis.nodes_manager.initialize()
+            cast(RedisCluster, self.redis).nodes_manager.initialize()
         return rerun
 
     def fan_out(self, recipients: list[str], stored: str) -> dict[str, list[str]]:
@@ -501,9 +489,9 @@ class Store:
         return _text(act or b"0"), _text(conn or b"0")
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _pairs(flat) -> list[tuple[str, str]]:
+def _pairs(flat: Sequence[object]) -> list[tuple[str, str]]:
     return [(_text(flat[i]), _text(flat[i + 1])) for i in range(0, len(flat), 2)]

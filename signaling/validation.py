@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from typing import Any
 
 from flask import Request
 
 from .directory import decode_cursor
+from .envelope import SERVER_EVENTS
 from .errors import Problem, bad_request
-from .store import SERVER_EVENTS
 
 PEER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 TYPE = re.compile(r"[A-Za-z][A-Za-z0-9._:-]{0,63}")
@@ -36,7 +37,7 @@ def json_content(request: Request) -> None:
         )
 
 
-def json_object(request: Request) -> dict:
+def json_object(request: Request) -> dict[str, Any]:
     """The body as a JSON object: 415 unless declared JSON, 400 unless a JSON object.
 
     Python's parser also takes NaN/Infinity and lone surrogates, which would
@@ -54,7 +55,7 @@ def json_object(request: Request) -> dict:
     return data
 
 
-def flag(value, field: str) -> bool:
+def flag(value: object, field: str) -> bool:
     if not isinstance(value, bool):
         raise bad_request(f"'{field}' must be true or false", field=field)
     return value
@@ -78,7 +79,7 @@ def search_prefix(value: str) -> str:
     return value
 
 
-def display_name(value) -> str:
+def display_name(value: object) -> str:
     """A display name: 1-64 printable characters, surrounding space trimmed."""
     if not isinstance(value, str):
         raise bad_request("'name' must be a string", field="name")
@@ -90,13 +91,13 @@ def display_name(value) -> str:
     return name
 
 
-def matching(pattern: re.Pattern, value, field: str, what: str) -> str:
+def matching(pattern: re.Pattern[str], value: object, field: str, what: str) -> str:
     if not isinstance(value, str) or not pattern.fullmatch(value):
         raise bad_request(f"'{field}' must be {what}", field=field)
     return value
 
 
-def peer_id(value, field: str = "peer_id") -> str:
+def peer_id(value: object, field: str = "peer_id") -> str:
     return matching(PEER_ID, value, field, "1-64 letters, digits, '-' or '_'")
 
 
@@ -110,25 +111,24 @@ def _room_char(ch: str, first: bool) -> bool:
     return ch in ROOM_PUNCTUATION or category[0] == "L" or category == "Nd" or (category[0] == "M" and not first)
 
 
-def room_name(value, field: str = "room") -> str:
+def room_name(value: object, field: str = "room") -> str:
     """A room name: 1-64 Unicode letters, digits, '-' or '_', in NFC.
 
     Any script works (会議室, Zürich); NFC is required so one name is one room
     whatever the sender's keyboard composed (the browser apps normalize first).
     """
     what = f"1-{ROOM_MAX} letters, digits, '-' or '_' (any script, NFC)"
-    ok = (
+    if not (
         isinstance(value, str)
         and 1 <= len(value) <= ROOM_MAX
         and all(_room_char(ch, i == 0) for i, ch in enumerate(value))
         and unicodedata.is_normalized("NFC", value)
-    )
-    if not ok:
+    ):
         raise bad_request(f"'{field}' must be {what}", field=field)
     return value
 
 
-def message_type(value) -> str:
+def message_type(value: object) -> str:
     kind = matching(TYPE, value, "type", "a name like 'offer' (letters, digits, . _ : -; max 64)")
     if kind in SERVER_EVENTS:
         raise bad_request(f"'{kind}' is sent by the server only", field="type")
@@ -148,7 +148,7 @@ def cursor(value: str | None, field: str = "cursor") -> str:
     return value
 
 
-def client_id(value) -> str:
+def client_id(value: object) -> str:
     """A client message id (``cid``): 1-64 of letters, digits and ``. _ : -``; '' when absent."""
     if value is None:
         return ""

@@ -7,16 +7,16 @@ from tests.support.peers import Peer
 CAP = 20
 
 
-def test_long_poll_reader_that_keeps_up_never_fills_its_mailbox(app_server_factory):
-    app = app_server_factory({"MAILBOX_MAXLEN": str(CAP), "MAX_BATCH": str(CAP)})
+def test_long_poll_reader_that_keeps_up_never_fills_its_mailbox(shared_app_server):
+    app = shared_app_server({"MAILBOX_MAXLEN": str(CAP), "MAX_BATCH": str(CAP)})[0]
     alice, bob = Peer(app, "Alice"), Peer(app, "Bob")
     for i in range(3 * CAP):
         alice.send_ok(bob.id, i)
         assert [m["data"] for m in bob.poll(wait=5)["messages"]] == [i]
 
 
-def test_a_reader_that_stopped_reading_fills_up_and_the_sender_is_told(app_server_factory):
-    app = app_server_factory({"MAILBOX_MAXLEN": str(CAP), "MAX_BATCH": str(CAP)})
+def test_a_reader_that_stopped_reading_fills_up_and_the_sender_is_told(shared_app_server):
+    app = shared_app_server({"MAILBOX_MAXLEN": str(CAP), "MAX_BATCH": str(CAP)})[0]
     alice, bob = Peer(app, "Alice"), Peer(app, "Bob")
     for i in range(CAP):
         alice.send_ok(bob.id, i)
@@ -30,10 +30,10 @@ def test_a_reader_that_stopped_reading_fills_up_and_the_sender_is_told(app_serve
     alice.send_ok(bob.id, "room again")
 
 
-def test_sse_reader_that_keeps_up_never_fills_its_mailbox(app_server_factory):
+def test_sse_reader_that_keeps_up_never_fills_its_mailbox(shared_app_server):
     """Only the next Last-Event-ID acknowledges what a stream delivered, so the stream must come to an end
     (and the client back, as EventSource does) before its unacknowledged messages fill the mailbox."""
-    app = app_server_factory({"MAILBOX_MAXLEN": str(CAP), "MAX_BATCH": str(CAP)})
+    app = shared_app_server({"MAILBOX_MAXLEN": str(CAP), "MAX_BATCH": str(CAP)})[0]
     alice, bob = Peer(app, "Alice"), Peer(app, "Bob")
     stream = bob.sse()
     assert stream.next_event().event == "ready"

@@ -74,7 +74,8 @@ def test_the_default_transport_is_the_first_the_server_advertises(app_server_fac
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_the_reader_reconnects_after_a_server_restart_without_loss(app, transport):
+def test_the_reader_reconnects_after_a_server_restart_without_loss(own_app, transport):
+    app = own_app  # restarted below, so not the module's shared server
     alice, bob = client(app, "Alice"), client(app, "Bob")
     alice.send(bob.peer_id, "note", {"n": 0})
     reader = bob.messages(transport, idle_timeout=20)

@@ -87,3 +87,14 @@ def test_ssl_cert_reqs_is_checked():
 def test_a_batch_must_fit_the_send_burst_and_the_mailbox(env):
     """A batch larger than either could never be accepted: its sender would retry 429s forever."""
     assert "MAX_BATCH" in _error(env)
+
+
+@pytest.mark.parametrize("raw", ["nan", "inf", "-inf"])
+def test_a_decimal_setting_must_be_finite(raw):
+    """NaN compares false with every bound, so without this check it slipped past the minimum."""
+    assert "PRESENCE_TTL" in _error({"PRESENCE_TTL": raw})
+
+
+@pytest.mark.parametrize("raw", ["1.5", "ten", "1e3"])
+def test_an_integer_setting_refuses_what_is_not_a_whole_number(raw):
+    assert "MAX_BATCH" in _error({"MAX_BATCH": raw})

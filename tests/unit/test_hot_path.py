@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from signaling.auth import Tokens
+from signaling.tokens import Tokens
 from tests.unit.conftest import checked_client, register_on
 from tests.unit.test_sse import Stream
 

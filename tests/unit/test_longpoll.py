@@ -12,7 +12,7 @@ import threading
 import pytest
 
 from signaling import hub as hub_module
-from signaling.store import envelope
+from signaling.envelope import envelope
 from tests.unit.conftest import checked_client, register_on
 
 

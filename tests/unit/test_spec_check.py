@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from signaling import api, validation
+from signaling import api, auth, validation
 from tests.unit.spec_check import check_exchange
 
 
@@ -41,13 +41,13 @@ def test_unknown_paths_must_answer_problem_404(raw_client):
 
 def test_a_missing_required_header_is_caught(client, monkeypatch):
     """401 must carry WWW-Authenticate: Bearer; dropping it is drift too."""
-    real = api.unauthorized
+    real = auth.unauthorized
 
     def without_header(detail):
         problem = real(detail)
         problem.headers = {}
         return problem
 
-    monkeypatch.setattr(api, "unauthorized", without_header)
+    monkeypatch.setattr(auth, "unauthorized", without_header)
     with pytest.raises(AssertionError, match="WWW-Authenticate"):
         client.get("/v1/sessions/me", headers={"Authorization": "Bearer forged"})

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from signaling.store import FULL, OFFLINE, envelope, next_id
+from signaling.envelope import envelope
+from signaling.store import FULL, OFFLINE, next_id
 from tests.unit.mail import entries
 
 

@@ -116,3 +116,12 @@ def test_a_refused_token_gives_its_turn_back(narrow):
     stream = Stream(narrow.get("/v1/events", headers=carol))
     stream.frame()
     stream.close()
+
+
+def test_drain_ends_readiness_and_wakes_every_waiter(client, state):
+    """state.drain() is the one drain gunicorn.conf.py and main.py call on SIGTERM."""
+    woken = []
+    state.hub.wake_all = lambda: woken.append(True)
+    state.drain()
+    assert client.get("/readyz").status_code == 503
+    assert state.draining.is_set() and woken == [True]
