@@ -18,6 +18,7 @@ from typing import Any, cast
 
 from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from . import disconnect, metrics, notes
@@ -62,6 +63,7 @@ class Slots:
 
 
 OPEN_QUEUE_SECONDS = 60.0  # how long a new stream may wait for its turn to open before a 503
+BUSY_READ_RETRY = 1.0  # seconds before an open stream retries a read the busy pool could not serve
 
 
 class Openings:
@@ -315,8 +317,19 @@ def _stream(
                 else:
                     carried = notes.follow(pending, cursor, sid)
                 entries, more = carried.entries, False
-                if carried.need_read:
-                    mail = state.store.read(peer, sid, carried.cursor, count, ack=ack, opening=opening)
+                try:
+                    mail = (
+                        state.store.read(peer, sid, carried.cursor, count, ack=ack, opening=opening)
+                        if carried.need_read
+                        else None
+                    )
+                except RedisConnectionError as error:
+                    if opening or not _pool_busy(error):
+                        raise
+                    # Every pooled connection is in use (a busy worker), Redis is fine:
+                    # keep the stream and read again shortly instead of ending it.
+                    mail, next_read = None, time.monotonic() + BUSY_READ_RETRY
+                if mail is not None:
                     if opening:
                         opened()
                     ack = opening = False
@@ -367,6 +380,11 @@ def _stream(
 
         if not ended and not state.draining.is_set():
             _schedule_departure(state, peer, sid)
+
+
+def _pool_busy(error: RedisConnectionError) -> bool:
+    """Whether the error is redis-py's pool timing out with every connection in use (not Redis failing)."""
+    return str(error) == "No connection available."
 
 
 def _routine_end(reason: str, retry: str) -> str:

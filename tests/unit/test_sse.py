@@ -223,3 +223,29 @@ def test_a_draining_server_ends_streams_with_retry(open_stream, peers, state):
     stream.frame()
     state.draining.set()
     assert stream.rest() == ["retry: 2000"]
+
+
+def test_a_busy_pool_does_not_end_an_open_stream(open_stream, peers, state, monkeypatch):
+    """'No connection available' (every pooled connection in use) is a busy worker, not a Redis outage."""
+    import redis as redis_module
+
+    from signaling.envelope import envelope as make_envelope
+
+    monkeypatch.setattr("signaling.delivery.BUSY_READ_RETRY", 0.05)
+    _, bob, bob_h = peers
+    real_read, failed = state.store.read, []
+
+    def read(peer, sid, cursor, count=100, ack=True, opening=False):
+        if not opening and not failed:
+            failed.append(cursor)
+            raise redis_module.ConnectionError("No connection available.")
+        mail = real_read(peer, sid, cursor, count, ack=ack, opening=opening)
+        if opening:  # after the stream's first read: too big for the wake-up, so it must be read
+            state.store.deliver({bob: [make_envelope("note", "x" * 20000, "alice", "Alice")]}, "alice")
+        return mail
+
+    monkeypatch.setattr(state.store, "read", read)
+    stream = open_stream(bob_h)
+    assert "event: ready" in stream.frame()
+    _, got = message(stream.frame())
+    assert failed and got["data"] == "x" * 20000
