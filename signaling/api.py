@@ -124,7 +124,7 @@ def peers() -> ResponseReturnValue:
 # rooms --------------------------------------------------------------------
 @bp.post("/rooms/<room>/members")
 def join(room: str) -> ResponseReturnValue:
-    v.room_name(room)
+    room = v.room_name(room)
     session = authenticate()
     state = signaling()
     try:
@@ -142,7 +142,7 @@ def join(room: str) -> ResponseReturnValue:
 
 @bp.delete("/rooms/<room>/members/me")
 def part(room: str) -> ResponseReturnValue:
-    v.room_name(room)
+    room = v.room_name(room)
     session = authenticate()
     signaling().store.leave_room(room, session.peer_id, reason="left")
     return Response(status=204)
@@ -150,7 +150,7 @@ def part(room: str) -> ResponseReturnValue:
 
 @bp.get("/rooms/<room>")
 def room_info(room: str) -> ResponseReturnValue:
-    v.room_name(room)
+    room = v.room_name(room)
     authenticate()
     state = signaling()
     members = state.store.room_members(room)
@@ -170,7 +170,7 @@ def _parse_message(item: object) -> Outgoing:
     if to is not None:
         v.peer_id(to, "to")
     if room is not None:
-        v.room_name(room)
+        room = v.room_name(room)
     if "data" not in item:
         raise bad_request("A message needs 'data' (any JSON value, null allowed)", field="data")
     return Outgoing(to, room, v.message_type(item.get("type")), item["data"], v.client_id(item.get("cid")))

@@ -209,8 +209,10 @@ def _wait_for_mail(state: Signaling, peer: str, sid: str, cursor: str, wait: flo
 @bp.get("/events")
 def events() -> Response:
     """The caller's mailbox as an event stream; ``Last-Event-ID`` resumes exactly."""
-    resume = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
-    cursor = v.cursor(resume)
+    # Both are checked (a malformed one is 400 even when the other wins): the header wins.
+    query = v.cursor(request.args.get("last_event_id"), field="last_event_id")
+    header = request.headers.get("Last-Event-ID")
+    cursor = v.cursor(header, field="Last-Event-ID") if header else query
     slots = _slots()
     slots.take()
     opened = None

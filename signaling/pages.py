@@ -6,7 +6,9 @@ from pathlib import Path
 
 from flask import Blueprint, Response, send_from_directory
 
+from . import apispec
 from .errors import Problem
+from .state import signaling
 from .validation import room_name
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,4 +64,6 @@ def docs() -> Response:
 
 @bp.get("/openapi.yaml")
 def openapi() -> Response:
-    return send_from_directory(ROOT, "openapi.yaml", mimetype="application/yaml", max_age=0)
+    """openapi.yaml stating this deployment's limits (see :mod:`signaling.apispec`)."""
+    body = apispec.document(signaling().settings)
+    return Response(body, mimetype="application/yaml", headers={"Cache-Control": "no-cache"})

@@ -228,7 +228,7 @@ class Store:
         except redis.ResponseError:  # Redis < 7: no sharded pub/sub, and the hub uses SUBSCRIBE
             self.redis.publish(self.channel(peer), "0")
 
-    def peers(self, after: str, limit: int, query: str = "") -> Page:
+    def peers(self, after: bytes | str, limit: int, query: str = "") -> Page:
         return self.directory.page(now_ms(), after, limit, query)
 
     def is_online(self, peer: str) -> bool:

@@ -81,7 +81,7 @@ def test_a_bad_cursor_is_400_not_503(client, register, query):
     _, headers, _ = register()
     assert problem(client.get(f"/v1/messages?{query}", headers=headers), 400)["field"] == "cursor"
     resume = query.replace("cursor=", "last_event_id=")
-    assert problem(client.get(f"/v1/events?{resume}", headers=headers), 400)["field"] == "cursor"
+    assert problem(client.get(f"/v1/events?{resume}", headers=headers), 400)["field"] == "last_event_id"
 
 
 @pytest.mark.parametrize("wait", ["-1", "26", "soon", "nan", "inf", "1e400"])

@@ -61,3 +61,22 @@ def test_operations_endpoints_match_the_spec(client, state):
     assert client.get("/metrics").status_code == 200
     state.draining.set()
     assert client.get("/readyz").status_code == 503
+
+
+def test_the_served_spec_states_this_deployments_limits(make_app):
+    """PEERS_PAGE_MAX, LONGPOLL_MAX_WAIT and MAX_BATCH are settings: /openapi.yaml states the ones in force."""
+    app = make_app(peers_page_max=30, longpoll_max_wait=5.0, max_batch=7)
+    served = yaml.safe_load(app.test_client().get("/openapi.yaml").get_data(as_text=True))
+
+    def param(path: str, name: str) -> dict:
+        return next(p for p in served["paths"][path]["get"]["parameters"] if p["name"] == name)["schema"]
+
+    assert param("/v1/peers", "limit")["maximum"] == 30
+    assert param("/v1/messages", "wait")["maximum"] == 5.0
+    assert served["components"]["schemas"]["Batch"]["properties"]["messages"]["maxItems"] == 7
+    client = app.test_client()
+    token = client.post("/v1/sessions", json={"name": "A"}).get_json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    assert client.get("/v1/peers?limit=30", headers=auth).status_code == 200
+    assert client.get("/v1/peers?limit=31", headers=auth).status_code == 400
+    assert client.get("/v1/messages?wait=5.5", headers=auth).status_code == 400

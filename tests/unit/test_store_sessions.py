@@ -118,10 +118,17 @@ def test_the_version_changes_with_who_is_listed_not_with_refreshes(store, state,
     assert store.directory.version() > version
 
 
-def test_a_cursor_that_is_not_ours_is_refused():
+def test_a_cursor_is_a_position_and_only_malformed_ones_are_refused(store):
+    """Any unpadded base64url string is a position in the index: a forged one pages from there."""
     assert decode_cursor("not base64!") is None
-    assert decode_cursor(encode_cursor("x:zzz")) is None
-    assert decode_cursor(encode_cursor("n:alice\0a")) == "n:alice\0a"
+    assert decode_cursor("abcde") is None  # 5 characters: no base64 string is that long
+    assert decode_cursor("ab+c") is None  # the standard alphabet, not the URL-safe one
+    assert decode_cursor(encode_cursor(b"n:alice\0a")) == b"n:alice\0a"
+    for peer, name in [("a", "Alice"), ("b", "Bob")]:
+        store.register(name, peer, listed=True)
+    assert store.peers(decode_cursor(encode_cursor(b"n:b")), 10).peers == [("b", "Bob")]
+    assert store.peers(decode_cursor(encode_cursor(b"\xff\xfe")), 10).peers == []
+    assert store.peers(decode_cursor("AAAA"), 10).peers == [("a", "Alice"), ("b", "Bob")]
 
 
 def test_directory_prunes_peers_whose_presence_expired(store, state, clock):
