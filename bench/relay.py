@@ -532,6 +532,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=3.0, help="length of each throughput blast")
     parser.add_argument("--batch", type=int, default=50, help="messages per POST in the batch blasts")
     parser.add_argument("--before", help="also measure the server at this git ref (e.g. main~5), Python parser")
+    parser.add_argument(
+        "--before-hiredis", action="store_true", help="run the --before tree with hiredis (a ref after the first pass)"
+    )
     parser.add_argument("--limit", type=int, default=600, help="watchdog: give up after this many seconds")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
@@ -552,7 +555,7 @@ def main() -> int:
         runs = [("after, 1 worker", 1, None, True, True)]
         runs.append((f"after, default ({os.cpu_count()} workers)", None, None, True, False))
         if args.before:
-            runs.append((f"before ({args.before}), 1 worker", 1, checkout(args.before), False, True))
+            runs.append((f"before ({args.before}), 1 worker", 1, checkout(args.before), args.before_hiredis, True))
         print("\nthe server (one-way latency is ping-pong, both directions; CPU is the workers' /proc time)")
         for label, workers, tree, hiredis, full in runs:
             server = Server(redis_server.url, workers, tree, hiredis)

@@ -113,6 +113,14 @@ class Swarm:
     def refused(self) -> list[dict]:
         return [e for e in self.state.values() if e["in"].startswith(b"HTTP/1.1 503")]
 
+    def refusals(self) -> dict[str, int]:
+        """Refused streams by problem type (``too-many-streams``, ``store-unavailable``, ...)."""
+        kinds: dict[str, int] = {}
+        for entry in self.refused():
+            kind = problem_type(bytes(entry["in"]))
+            kinds[kind] = kinds.get(kind, 0) + 1
+        return kinds
+
     def close(self) -> None:
         for sock in list(self.state):
             try:
@@ -120,6 +128,16 @@ class Swarm:
             except OSError:
                 pass
         self.selector.close()
+
+
+def problem_type(response: bytes) -> str:
+    """The last part of a problem+json answer's ``type`` (what kind of 503 it was), '?' if unreadable."""
+    body = response.partition(b"\r\n\r\n")[2]
+    start = body.find(b"{")
+    try:
+        return json.loads(body[start : body.rfind(b"}") + 1])["type"].rsplit(":", 1)[-1]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return "?"
 
 
 def worker_of(app: AppServer) -> int:
@@ -207,10 +225,14 @@ def main() -> int:
         swarm.pump(600, until=lambda: swarm.ready() + len(swarm.refused()) >= args.clients)
         ready = swarm.ready()
         rss1 = rss_kb(worker)
+        opened_in = time.monotonic() - started
+        waits = sorted((e["answered"] - e["opened"]) for e in swarm.state.values() if e["answered"] is not None)
         print(
-            f"idle SSE streams served: {ready} of {args.clients} in {time.monotonic() - started:.0f} s "
-            f"({len(swarm.refused())} refused: streams of the ping-pong clients not yet noticed closed)"
+            f"idle SSE streams served: {ready} of {args.clients} in {opened_in:.0f} s "
+            f"(first byte p50 {statistics.median(waits) if waits else 0:.1f} s, max {max(waits, default=0):.1f} s); "
+            f"refused: {swarm.refusals() or 'none'}"
         )
+        results.update(open_seconds=opened_in, open_refusals=swarm.refusals())
         print(f"worker memory: +{(rss1 - rss0) / 1024:.0f} MB, {(rss1 - rss0) / max(ready, 1):.1f} KB per stream")
         c0, n0, t0 = cpu_s(worker), commands(r), time.monotonic()
         swarm.pump(args.idle_seconds)
@@ -246,14 +268,21 @@ def main() -> int:
         waits = sorted((e["answered"] - e["opened"]) * 1000 for e in refused)
         with_retry = sum(1 for e in refused if b"Retry-After:" in e["in"] or b"retry-after:" in e["in"])
         print(
-            f"{more} more streams (2x the limit of {limit} in all): {len(refused)} refused with 503 ({with_retry} with Retry-After), "
+            f"{more} more streams (2x the limit of {limit} in all): {len(refused)} refused with 503 "
+            f"({with_retry} with Retry-After; {extra.refusals()}), "
             f"{extra.ready()} admitted; answered in p50 {statistics.median(waits) if waits else 0:.0f} ms, "
             f"max {max(waits) if waits else 0:.0f} ms"
         )
         ok = [s for s in short if s[1] in (201, 202, 200)]
         slow = max((s[2] for s in short), default=0)
         print(f"short requests meanwhile: {len(ok)} of {len(short)} answered OK, slowest {slow:.0f} ms")
-        results.update(refused=len(refused), refused_with_retry_after=with_retry, short_ok=len(ok), short=len(short))
+        results.update(
+            refused=len(refused),
+            refused_with_retry_after=with_retry,
+            storm_refusals=extra.refusals(),
+            short_ok=len(ok),
+            short=len(short),
+        )
         extra.close()
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=2))

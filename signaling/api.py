@@ -6,12 +6,12 @@ from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from . import validation as v
-from .auth import authenticate
+from .auth import authenticate, bearer_token, unauthorized
 from .errors import Problem, bad_request
 from .ice import ice_servers
-from .relay import NotAMember, OutcomeUnknown, Outgoing, Relayed, relay
-from .state import signaling
-from .store import PeerTaken, RoomFull
+from .relay import NotAMember, OutcomeUnknown, Outgoing, Relayed, only_recipient, relay, relay_direct
+from .state import Signaling, signaling
+from .store import PeerTaken, RoomFull, Session
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
 
@@ -186,14 +186,13 @@ def send() -> ResponseReturnValue:
     if not isinstance(items, list) or not 1 <= len(items) <= state.settings.max_batch:
         raise bad_request(f"'messages' must be a list of 1 to {state.settings.max_batch} messages")
     parsed = [_parse_message(item) for item in items]
-    session = authenticate(cost=len(parsed))
-    if session.retry_after_ms:
-        seconds = max(1, -(-session.retry_after_ms // 1000))
-        raise Problem(
-            429, "rate-limited", "Too many messages", "Slow down and retry", headers={"Retry-After": str(seconds)}
-        )
     try:
-        relayed = relay(state.store, session, parsed)
+        recipient = only_recipient(parsed)
+        if recipient is not None and state.store.one_round_trip:
+            relayed = _relay_direct(state, parsed, recipient)
+        else:
+            _check_rate(session := authenticate(cost=len(parsed)))
+            relayed = relay(state.store, session, parsed)
     except NotAMember as error:
         raise Problem(
             403, "not-a-member", "Not a room member", f"Join room '{error.room}' before sending to it"
@@ -206,6 +205,27 @@ def send() -> ResponseReturnValue:
     if batch:
         return jsonify(ids=[r.id for r in receipts], recipients=[r.recipients for r in receipts]), 202
     return jsonify(id=receipts[0].id, recipients=receipts[0].recipients), 202
+
+
+def _relay_direct(state: Signaling, parsed: list[Outgoing], recipient: str) -> Relayed:
+    """The sender's TOUCH and SEND in one round trip (one Redis, one recipient): 401 and 429 as usual."""
+    token = state.tokens.parse(bearer_token(request))
+    if token is None:
+        raise unauthorized("The session token is not valid")
+    session, relayed = relay_direct(state.store, token[0], token[1], parsed, recipient)
+    if session is None:
+        raise unauthorized("The session has ended; register again")
+    _check_rate(session)
+    assert relayed is not None  # stored whenever the rate charge was accepted
+    return relayed
+
+
+def _check_rate(session: Session) -> None:
+    if session.retry_after_ms:
+        seconds = max(1, -(-session.retry_after_ms // 1000))
+        raise Problem(
+            429, "rate-limited", "Too many messages", "Slow down and retry", headers={"Retry-After": str(seconds)}
+        )
 
 
 def _outcome_unknown() -> Problem:

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from typing import Any, cast
 
 from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from . import disconnect, metrics
+from . import disconnect, metrics, notes
 from . import validation as v
 from .auth import authenticate, unauthorized
 from .config import Settings
@@ -59,9 +62,78 @@ class Slots:
         self.used -= 1
 
 
+OPEN_QUEUE_SECONDS = 60.0  # how long a new stream may wait for its turn to open before a 503
+BUSY_READ_RETRY = 1.0  # seconds before an open stream retries a read the busy pool could not serve
+
+
+class Openings:
+    """Lets a bounded number of new streams run their opening round trips at once; the rest wait their turn.
+
+    A burst of new streams (thousands of clients reconnecting after a
+    restart) would otherwise all ask the Redis pool for a connection at the
+    same moment: with REDIS_MAX_CONNECTIONS connections and a saturated
+    worker, most waited past the pool's timeout and were answered 503
+    store-unavailable although Redis was fine. Here at most ``width`` streams
+    (4 per pooled connection: each holds one only for a round trip, and spends
+    the rest of its opening subscribing and writing) authenticate and read at
+    once, so none waits long in the pool; the others wait here, without a
+    connection, up to OPEN_QUEUE_SECONDS, then get 503 too-many-streams +
+    Retry-After.
+    """
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.active = 0
+        self._queue: deque[threading.Event] = deque()
+        # Held only for a few operations, never while waiting: thousands of
+        # waiters on one lock (a Semaphore's) stalled the gevent worker.
+        self._lock = threading.Lock()
+
+    def enter(self) -> Callable[[], None]:
+        """Wait for a turn (first come, first served); returns the (idempotent) call that gives it back."""
+        with self._lock:
+            if self.active < self.width and not self._queue:
+                self.active += 1
+                return self._leaver()
+            turn = threading.Event()
+            self._queue.append(turn)
+        if not turn.wait(OPEN_QUEUE_SECONDS):
+            with self._lock:
+                if not turn.is_set():  # not handed a turn meanwhile: give up the place in the queue
+                    turn.set()  # a set entry in the queue is skipped by leave()
+                    raise Problem(
+                        503,
+                        "too-many-streams",
+                        "Too many streams opening",
+                        "This instance is opening many streams at once; retry after the given delay",
+                        headers={"Retry-After": str(BUSY_RETRY_AFTER)},
+                    )
+        return self._leaver()
+
+    def _leaver(self) -> Callable[[], None]:
+        done = False
+
+        def leave() -> None:
+            nonlocal done
+            if done:
+                return
+            done = True
+            with self._lock:
+                while self._queue:
+                    turn = self._queue.popleft()
+                    if not turn.is_set():
+                        turn.set()  # the turn passes on; ``active`` stays
+                        return
+                self.active -= 1
+
+        return leave
+
+
 @bp.record_once
 def _make_slots(setup: BlueprintSetupState) -> None:
-    setup.app.extensions["signaling.slots"] = Slots(setup.app.extensions["signaling"].settings.stream_limit)
+    settings = setup.app.extensions["signaling"].settings
+    setup.app.extensions["signaling.slots"] = Slots(settings.stream_limit)
+    setup.app.extensions["signaling.openings"] = Openings(4 * settings.redis_max_connections)
 
 
 def _slots() -> Slots:
@@ -116,15 +188,20 @@ def _wait_for_mail(state: Signaling, peer: str, sid: str, cursor: str, wait: flo
     # itself was a request, so presence is fresh for PRESENCE_TTL, which
     # outlasts LONGPOLL_MAX_WAIT (config.py checks).
     waiter = state.hub.watch(peer)
-    ack, opening = True, True
+    ack, opening, woken = True, True, False
     try:
         while True:
+            pending = waiter.take()
+            carried = notes.follow(pending, cursor, sid) if woken else None
+            if carried is not None and carried.entries and not carried.need_read:
+                # The wake-up carried exactly what a read would return (notes.py).
+                return Mail(True, carried.activity, carried.connection, carried.entries)
             mail = state.store.read(peer, sid, cursor, READ_COUNT, ack=ack, opening=opening)
             ack = opening = False
             remaining = deadline - time.monotonic()
             if mail.entries or not mail.alive or remaining <= 0 or state.draining.is_set():
                 return mail
-            waiter.wait(min(remaining, s.hub_recheck_interval))
+            woken = waiter.wait(min(remaining, s.hub_recheck_interval))
     finally:
         state.hub.release(waiter)
 
@@ -138,18 +215,23 @@ def events() -> Response:
     cursor = v.cursor(header, field="Last-Event-ID") if header else query
     slots = _slots()
     slots.take()
+    opened = None
     try:
+        opened = current_app.extensions["signaling.openings"].enter()
         session = authenticate()
         state = signaling()
-        frames = _stream(state, session.peer_id, session.sid, cursor, request.environ)
+        frames = _stream(state, session.peer_id, session.sid, cursor, request.environ, opened)
         bounded = _bounded(frames, request.environ, state.settings)
         headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
         response = Response(bounded, mimetype="text/event-stream", headers=headers)
     except BaseException:
+        if opened is not None:
+            opened()
         slots.give()
         raise
     # Runs when the server closes the response, even one never iterated.
     response.call_on_close(slots.give)
+    response.call_on_close(opened)
     return response
 
 
@@ -199,13 +281,17 @@ def _read_count(settings: Settings) -> int:
     return max(1, min(READ_COUNT, settings.sse_buffer_bytes // settings.max_body_bytes))
 
 
-def _stream(state: Signaling, peer: str, sid: str, cursor: str, environ: dict[str, Any]) -> Generator[str, None, None]:
+def _stream(
+    state: Signaling, peer: str, sid: str, cursor: str, environ: dict[str, Any], opened: Callable[[], None]
+) -> Generator[str, None, None]:
     """Yield SSE frames until the stream's time is up, the session ends, the client hangs up or the server drains.
 
     The stream does not keep the session alive: the client's own requests
     (heartbeats) do, so a frozen or vanished client leaves. When the stream
     ends for any reason but the session's end or a drain, the peer's
     departure is checked a grace period later (signaling/departures.py).
+    ``opened`` gives back the stream's turn to open (:class:`Openings`)
+    once its first read is done.
     """
     s = state.settings
     retry = f"retry: {s.sse_retry_ms}\n\n"
@@ -225,15 +311,37 @@ def _stream(state: Signaling, peer: str, sid: str, cursor: str, environ: dict[st
         while True:
             if hangup is not None and hangup.hung_up:
                 return
-            if woken or time.monotonic() >= next_read:
-                mail = state.store.read(peer, sid, cursor, count, ack=ack, opening=opening)
-                ack = opening = False
-                next_read = time.monotonic() + s.hub_recheck_interval
-                if not mail.alive:
-                    ended = True
-                    yield "event: session-ended\ndata: {}\n\n"
-                    return
-                entries = mail.entries
+            due = time.monotonic() >= next_read
+            if woken or due:
+                pending = waiter.take()
+                if opening or due:
+                    carried = notes.Carried(cursor, need_read=True)
+                else:
+                    carried = notes.follow(pending, cursor, sid)
+                entries, more = carried.entries, False
+                try:
+                    mail = (
+                        state.store.read(peer, sid, carried.cursor, count, ack=ack, opening=opening)
+                        if carried.need_read
+                        else None
+                    )
+                except RedisConnectionError as error:
+                    if opening or not _pool_busy(error):
+                        raise
+                    # Every pooled connection is in use (a busy worker), Redis is fine:
+                    # keep the stream and read again shortly instead of ending it.
+                    mail, next_read = None, time.monotonic() + BUSY_READ_RETRY
+                if mail is not None:
+                    if opening:
+                        opened()
+                    ack = opening = False
+                    next_read = time.monotonic() + s.hub_recheck_interval
+                    if not mail.alive:
+                        ended = True
+                        yield "event: session-ended\ndata: {}\n\n"
+                        return
+                    entries = entries + mail.entries if entries else mail.entries
+                    more = len(mail.entries) == count
                 if entries:
                     cursor = entries[-1][0]
                     metrics.delivered("sse", entries)
@@ -246,13 +354,16 @@ def _stream(state: Signaling, peer: str, sid: str, cursor: str, environ: dict[st
                         # the reconnect acknowledges, before senders see mailbox-full.
                         unacknowledged = state.store.unread(peer)
                         if unacknowledged >= max(1, s.mailbox_maxlen // 2):
-                            yield retry
+                            yield _routine_end("unacknowledged", retry)
                             return
-                    if len(entries) == count:
+                    if more:
                         continue
             now = time.monotonic()
-            if now >= deadline or state.draining.is_set():
-                yield retry
+            if state.draining.is_set():
+                yield retry  # no invitation to come back at once: this instance is going away
+                return
+            if now >= deadline:
+                yield _routine_end("duration", retry)
                 return
             if now >= next_keepalive:
                 # Keeps proxies from closing an idle stream; it does not refresh presence.
@@ -264,12 +375,28 @@ def _stream(state: Signaling, peer: str, sid: str, cursor: str, environ: dict[st
         log.warning("stream ended: store unavailable (%s)", type(error).__name__)
         yield retry
     finally:
+        opened()
         if hangup is not None:
             hangup.stop()
         state.hub.release(waiter)
 
         if not ended and not state.draining.is_set():
             _schedule_departure(state, peer, sid)
+
+
+def _pool_busy(error: RedisConnectionError) -> bool:
+    """Whether the error is redis-py's pool timing out with every connection in use (not Redis failing)."""
+    return str(error) == "No connection available."
+
+
+def _routine_end(reason: str, retry: str) -> str:
+    """The last write of a stream that ends routinely: ``event: end``, then the ``retry:`` frame.
+
+    The browser client reconnects at once on ``end`` (from its cursor, which
+    acknowledges what it got) instead of probing and backing off as after a
+    failure; EventSource without a listener for it just honours ``retry:``.
+    """
+    return f'event: end\ndata: {{"reason":"{reason}"}}\n\n{retry}'
 
 
 def _schedule_departure(state: Signaling, peer: str, sid: str) -> None:

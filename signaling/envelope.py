@@ -21,6 +21,15 @@ def envelope(kind: str, data: object, sender: str, sender_name: str, room: str |
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
 
+def envelope_prefix(kind: str, data: object, sender: str) -> str:
+    """A direct envelope without its name and closing brace, which TOUCH_SEND adds from the session.
+
+    The completed envelope is :func:`envelope` ``(kind, data, sender, name)``.
+    """
+    body: dict[str, object] = {"type": kind, "data": data, "from": sender}
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)[:-1]
+
+
 def delivered(stream_id: str, stored: str) -> str:
     """The envelope as JSON text, stamped with its id and timestamp (ms), without re-parsing it."""
     ts = stream_id.partition("-")[0]

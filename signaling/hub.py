@@ -38,17 +38,39 @@ CONFIRM_TIMEOUT = 2.0
 LINK_ERRORS = (redis.ConnectionError, redis.TimeoutError, redis.ResponseError, OSError, ValueError, AttributeError)
 
 
-class Waiter:
-    """One waiting request; :meth:`wait` returns early when its mailbox may have grown."""
+NOTES_MAX = 64  # wake-up payloads a waiter keeps; past that it just reads its mailbox
+Note = bytes | str | None  # a wake-up's payload (signaling/notes.py); None: none, read
 
-    __slots__ = ("peer", "_event")
+
+class Waiter:
+    """One waiting request; :meth:`wait` returns early when its mailbox may have grown.
+
+    It also keeps the wake-ups' payloads (signaling/notes.py) until the
+    request takes them: ``None`` stands for a wake-up without one (a read).
+    The list exists only while it holds something (idle streams stay small).
+    """
+
+    __slots__ = ("peer", "_event", "_notes")
 
     def __init__(self, peer: str) -> None:
         self.peer = peer
         self._event = threading.Event()
+        self._notes: list[Note] | None = None
 
-    def wake(self) -> None:
+    def wake(self, note: Note = None) -> None:
+        notes = self._notes
+        if notes is None:
+            self._notes = [note]
+        elif len(notes) < NOTES_MAX:
+            notes.append(note)
+        else:
+            self._notes = [None]  # too many to follow: the reader reads instead
         self._event.set()
+
+    def take(self) -> list[Note]:
+        """The payloads received since the last take, oldest first."""
+        notes, self._notes = self._notes, None
+        return notes or []
 
     def wait(self, timeout: float) -> bool:
         """Block up to ``timeout`` seconds; True if woken. Resets for the next wait."""
@@ -301,7 +323,7 @@ class Hub:
         channel = raw.decode() if isinstance(raw, bytes) else str(raw)
         kind = message.get("type")
         if kind in ("message", "smessage"):
-            self._wake(channel)
+            self._wake(channel, message.get("data"))
         elif kind in ("subscribe", "ssubscribe"):
             with self._lock:
                 confirmed = self._confirmed.get(channel)
@@ -319,11 +341,11 @@ class Hub:
                 # The server dropped it: its slot moved to another node.
                 raise redis.ConnectionError("a shard channel moved")
 
-    def _wake(self, channel: str) -> None:
+    def _wake(self, channel: str, note: Note = None) -> None:
         with self._lock:
             waiters = list(self._waiters.get(self._peer_of(channel), ()))
         for waiter in waiters:
-            waiter.wake()
+            waiter.wake(note)
 
     def _unsubscribe_idle(self) -> None:
         now = time.monotonic()

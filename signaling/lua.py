@@ -19,133 +19,183 @@ return 1
 # Checks the session id, refreshes the TTLs, counts the request (departure
 # checks compare 'act'), charges the send-rate bucket and tells the caller
 # whether the (cross-slot) directory/room scores are due for a refresh.
-# KEYS: session, mailbox, rooms-of-peer.
-# ARGV: sid, ttl, now, cost, rate per ms, burst, refresh every (ms)
+# K: session, mailbox, rooms-of-peer.
+# A: sid, ttl, now, cost, rate per ms, burst, refresh every (ms)
 # Returns {0} for an unknown session, else {1, name, due, retry_ms, rooms, listed}.
-TOUCH = """
-local h = redis.call('HMGET', KEYS[1], 'sid', 'name', 'seen', 'tokens', 'tts', 'listed')
-if not h[1] or h[1] ~= ARGV[1] then return {0} end
-local ttl, now, cost = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-local retry = 0
-if cost > 0 then
-  local rate, burst = tonumber(ARGV[5]), tonumber(ARGV[6])
-  local tokens = tonumber(h[4]) or burst
-  local since = now - (tonumber(h[5]) or now)
-  if since < 0 then since = 0 end
-  tokens = math.min(burst, tokens + since * rate)
-  if tokens < cost then
-    retry = math.ceil((cost - tokens) / rate)
-  else
-    tokens = tokens - cost
+_TOUCH = """
+local function touch(K, A)
+  local h = redis.call('HMGET', K[1], 'sid', 'name', 'seen', 'tokens', 'tts', 'listed')
+  if not h[1] or h[1] ~= A[1] then return {0} end
+  local ttl, now, cost = A[2], tonumber(A[3]), tonumber(A[4])
+  local retry = 0
+  if cost > 0 then
+    local rate, burst = tonumber(A[5]), tonumber(A[6])
+    local tokens = tonumber(h[4]) or burst
+    local since = now - (tonumber(h[5]) or now)
+    if since < 0 then since = 0 end
+    tokens = math.min(burst, tokens + since * rate)
+    if tokens < cost then
+      retry = math.ceil((cost - tokens) / rate)
+    else
+      tokens = tokens - cost
+    end
+    redis.call('HSET', K[1], 'tokens', tostring(tokens), 'tts', tostring(now))
   end
-  redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'tts', tostring(now))
+  redis.call('HINCRBY', K[1], 'act', 1)
+  redis.call('PEXPIRE', K[1], ttl)
+  redis.call('PEXPIRE', K[2], ttl)
+  redis.call('PEXPIRE', K[3], ttl)
+  local due, rooms = 0, {}
+  if now - (tonumber(h[3]) or 0) >= tonumber(A[7]) then
+    due = 1
+    redis.call('HSET', K[1], 'seen', tostring(now))
+    rooms = redis.call('SMEMBERS', K[3])
+  end
+  return {1, h[2], due, retry, rooms, h[6] or '0'}
 end
-redis.call('HINCRBY', KEYS[1], 'act', 1)
-redis.call('PEXPIRE', KEYS[1], ttl)
-redis.call('PEXPIRE', KEYS[2], ttl)
-redis.call('PEXPIRE', KEYS[3], ttl)
-local due, rooms = 0, {}
-if now - (tonumber(h[3]) or 0) >= tonumber(ARGV[7]) then
-  due = 1
-  redis.call('HSET', KEYS[1], 'seen', tostring(now))
-  rooms = redis.call('SMEMBERS', KEYS[3])
-end
-return {1, h[2], due, retry, rooms, h[6] or '0'}
 """
+TOUCH = _TOUCH + "return touch(KEYS, ARGV)\n"
 
 # Refuses offline recipients, full mailboxes and senders over their share,
 # else appends the new envelopes and publishes one wake-up. A message whose
 # (sender, client id) was stored within the window is not stored again: its
 # original id is returned (exactly once per client id, decided here, in the
 # same round trip as the append).
-# KEYS: recipient session, mailbox, client-id expiries (zset), client-id ->
+# K: recipient session, mailbox, client-id expiries (zset), client-id ->
 # "sid id" (hash), the sender's unread ids in this mailbox (list).
-# ARGV: maxlen, ttl, channel, now, window, id cap, share, then
-# (client id or '', envelope) pairs.
+# A: maxlen, ttl, channel, now, window, id cap, share, then
+# (client id or '', envelope) pairs. With ``tail`` (TOUCH_SEND) each
+# envelope is a prefix that still lacks ``tail`` (the sender's name and the
+# closing brace), which only the sender's session knows.
 # Returns ids, 0 (offline), -1 (mailbox full) or -2 (sender's share used up).
+# The wake-up carries the new entries when they are small (a "note", see
+# signaling/notes.py): lines '1', the first 8 characters of the recipient's
+# sid (which session it was for; Redis holds the whole sid anyway), its
+# 'act' and 'conn' marks, the id of the entry before the new ones ('-' =
+# none), then id and envelope per new entry. Envelopes are JSON without raw
+# newlines. Larger sends wake with just the last id (the reader reads).
 # The wake-up goes out with SPUBLISH on the peer's {peer:ID}:w channel (same
 # slot as its keys), PUBLISH where SPUBLISH is unknown (Redis < 7).
-SEND = """
-local sid = redis.call('HGET', KEYS[1], 'sid')
-if not sid then return 0 end
-local now, window, cap = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local old = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 256)
-if #old > 0 then
-  redis.call('ZREM', KEYS[3], unpack(old))
-  redis.call('HDEL', KEYS[4], unpack(old))
-end
-local ids, fresh, seen, alias = {}, {}, {}, {}
-for i = 8, #ARGV, 2 do
-  local cid, slot = ARGV[i], #ids + 1
-  ids[slot] = ''
-  if cid ~= '' and seen[cid] then
-    alias[slot] = seen[cid]
-  else
-    local known = nil
-    if cid ~= '' then
-      local v = redis.call('HGET', KEYS[4], cid)
-      if v then
-        local owner, id = string.match(v, '^(%S+) (%S+)$')
-        if owner == sid then known = id end
+NOTE_MAX = 16384  # bytes of envelopes a wake-up carries at most
+
+_SEND = """
+local NOTE_MAX = {note_max}
+local function send(K, A, tail)
+  local session = redis.call('HMGET', K[1], 'sid', 'act', 'conn')
+  local sid = session[1]
+  if not sid then return 0 end
+  local now, window, cap = tonumber(A[4]), tonumber(A[5]), tonumber(A[6])
+  local old = redis.call('ZRANGEBYSCORE', K[3], '-inf', now, 'LIMIT', 0, 256)
+  if #old > 0 then
+    redis.call('ZREM', K[3], unpack(old))
+    redis.call('HDEL', K[4], unpack(old))
+  end
+  local ids, fresh, seen, alias = {}, {}, {}, {}
+  for i = 8, #A, 2 do
+    local cid, slot = A[i], #ids + 1
+    ids[slot] = ''
+    if cid ~= '' and seen[cid] then
+      alias[slot] = seen[cid]
+    else
+      local known = nil
+      if cid ~= '' then
+        local v = redis.call('HGET', K[4], cid)
+        if v then
+          local owner, id = string.match(v, '^(%S+) (%S+)$')
+          if owner == sid then known = id end
+        end
+      end
+      if known then
+        ids[slot] = known
+      else
+        fresh[#fresh + 1] = i
+        if cid ~= '' then seen[cid] = slot end
       end
     end
-    if known then
-      ids[slot] = known
+  end
+  local n = #fresh
+  if n == 0 then return ids end
+  if redis.call('XLEN', K[2]) + n > tonumber(A[1]) then return -1 end
+  local share = tonumber(A[7])
+  if redis.call('LLEN', K[5]) + n > share then
+    local function order(id)
+      local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+      return tonumber(ms), tonumber(seq)
+    end
+    local first = redis.call('XRANGE', K[2], '-', '+', 'COUNT', 1)[1]
+    if not first then
+      redis.call('DEL', K[5])
     else
-      fresh[#fresh + 1] = i
-      if cid ~= '' then seen[cid] = slot end
+      local fms, fseq = order(first[1])
+      while true do
+        local head = redis.call('LINDEX', K[5], 0)
+        if not head then break end
+        local ms, seq = order(head)
+        if ms > fms or (ms == fms and seq >= fseq) then break end
+        redis.call('LPOP', K[5])
+      end
+    end
+    if redis.call('LLEN', K[5]) + n > share then return -2 end
+  end
+  local before = redis.call('XREVRANGE', K[2], '+', '-', 'COUNT', 1)[1]
+  local note = {'1', string.sub(sid, 1, 8), session[2] or '0', session[3] or '0', before and before[1] or '-'}
+  local size = 0
+  local expiry = now + window
+  for _, i in ipairs(fresh) do
+    local body = A[i + 1]
+    if tail then body = body .. tail end
+    local id = redis.call('XADD', K[2], '*', 'e', body)
+    local slot = (i - 6) / 2
+    ids[slot] = id
+    size = size + #body
+    note[#note + 1] = id
+    note[#note + 1] = body
+    redis.call('RPUSH', K[5], id)
+    if A[i] ~= '' then
+      redis.call('ZADD', K[3], expiry, A[i])
+      redis.call('HSET', K[4], A[i], sid .. ' ' .. id)
     end
   end
-end
-local n = #fresh
-if n == 0 then return ids end
-if redis.call('XLEN', KEYS[2]) + n > tonumber(ARGV[1]) then return -1 end
-local share = tonumber(ARGV[7])
-if redis.call('LLEN', KEYS[5]) + n > share then
-  local function order(id)
-    local ms, seq = string.match(id, '^(%d+)-(%d+)$')
-    return tonumber(ms), tonumber(seq)
+  for slot, first in pairs(alias) do ids[slot] = ids[first] end
+  local extra = redis.call('ZCARD', K[3]) - cap
+  if extra > 0 then
+    local dropped = redis.call('ZPOPMIN', K[3], extra)
+    for j = 1, #dropped, 2 do redis.call('HDEL', K[4], dropped[j]) end
   end
-  local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1]
-  if not first then
-    redis.call('DEL', KEYS[5])
-  else
-    local fms, fseq = order(first[1])
-    while true do
-      local head = redis.call('LINDEX', KEYS[5], 0)
-      if not head then break end
-      local ms, seq = order(head)
-      if ms > fms or (ms == fms and seq >= fseq) then break end
-      redis.call('LPOP', KEYS[5])
-    end
-  end
-  if redis.call('LLEN', KEYS[5]) + n > share then return -2 end
+  local keep = math.max(tonumber(A[2]), window)
+  redis.call('PEXPIRE', K[2], A[2])
+  redis.call('PEXPIRE', K[5], A[2])
+  redis.call('PEXPIRE', K[3], keep)
+  redis.call('PEXPIRE', K[4], keep)
+  local wake = ids[#ids]
+  if size <= NOTE_MAX then wake = table.concat(note, '\\n') end
+  if type(redis.pcall('SPUBLISH', A[3], wake)) == 'table' then redis.call('PUBLISH', A[3], wake) end
+  return ids
 end
-local expiry = now + window
-for _, i in ipairs(fresh) do
-  local id = redis.call('XADD', KEYS[2], '*', 'e', ARGV[i + 1])
-  local slot = (i - 6) / 2
-  ids[slot] = id
-  redis.call('RPUSH', KEYS[5], id)
-  if ARGV[i] ~= '' then
-    redis.call('ZADD', KEYS[3], expiry, ARGV[i])
-    redis.call('HSET', KEYS[4], ARGV[i], sid .. ' ' .. id)
-  end
-end
-for slot, first in pairs(alias) do ids[slot] = ids[first] end
-local extra = redis.call('ZCARD', KEYS[3]) - cap
-if extra > 0 then
-  local dropped = redis.call('ZPOPMIN', KEYS[3], extra)
-  for j = 1, #dropped, 2 do redis.call('HDEL', KEYS[4], dropped[j]) end
-end
-local keep = math.max(tonumber(ARGV[2]), window)
-redis.call('PEXPIRE', KEYS[2], ARGV[2])
-redis.call('PEXPIRE', KEYS[5], ARGV[2])
-redis.call('PEXPIRE', KEYS[3], keep)
-redis.call('PEXPIRE', KEYS[4], keep)
-if type(redis.pcall('SPUBLISH', ARGV[3], ids[#ids])) == 'table' then redis.call('PUBLISH', ARGV[3], ids[#ids]) end
-return ids
 """
+_SEND = _SEND.replace("{note_max}", str(NOTE_MAX))
+SEND = _SEND + "return send(KEYS, ARGV)\n"
+
+# The sender's TOUCH and SEND to one recipient in one round trip, for a
+# single Redis only: the two peers' keys live in different slots, which a
+# cluster would refuse (there the store keeps the two steps). Same checks
+# in the same order: an unknown session or a refused rate charge sends nothing.
+# KEYS: TOUCH's three, then SEND's five.  ARGV: TOUCH's seven, then SEND's
+# (whose envelopes are prefixes, completed here with the sender's name).
+# Returns TOUCH's reply, with SEND's result appended when it ran.
+TOUCH_SEND = (
+    _TOUCH
+    + _SEND
+    + """
+local t = touch({KEYS[1], KEYS[2], KEYS[3]}, {ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]})
+if t[1] == 0 or t[4] > 0 then return t end
+local A = {}
+for i = 8, #ARGV do A[#A + 1] = ARGV[i] end
+local tail = ',"from_name":' .. cjson.encode(t[2]) .. '}'
+t[7] = send({KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]}, A, tail)
+return t
+"""
+)
 
 # Acknowledges everything up to a cursor and reads what follows another, for
 # a live session only (so a reader learns at once that its session ended).

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import redis
 
 from . import metrics
-from .envelope import envelope
+from .envelope import envelope, envelope_prefix
 from .store import FULL, OFFLINE, OVER_SHARE, Session, Store
 
 
@@ -95,6 +95,39 @@ def relay(store: Store, sender: Session, messages: list[Outgoing]) -> Relayed:
     metrics.sent(results)
     receipts = [_receipt(slots, results) for slots in targets]
     return _with_refusals(messages, results, receipts)
+
+
+def only_recipient(messages: list[Outgoing]) -> str | None:
+    """The one peer every message goes to directly (the common send), else None."""
+    first = messages[0].to
+    if first is None or any(m.to != first for m in messages):
+        return None
+    return first
+
+
+def relay_direct(
+    store: Store, peer: str, sid: str, messages: list[Outgoing], recipient: str
+) -> tuple[Session | None, Relayed | None]:
+    """Authenticate, charge the rate and store, all in one round trip (``store.one_round_trip``).
+
+    For messages that all go to ``recipient`` (:func:`only_recipient`). The
+    same checks in the same order as the view's authenticate + :func:`relay`:
+    the session (``None``: not live) and, only when the rate charge was
+    accepted (``retry_after_ms`` == 0), what was stored. Raises
+    :class:`OutcomeUnknown` when the store's reply is lost.
+    """
+    items = [(m.cid, envelope_prefix(m.kind, m.data, peer)) for m in messages]
+    try:
+        session, result = store.touch_send(peer, sid, len(messages), recipient, items)
+    except (redis.TimeoutError, redis.ConnectionError) as error:
+        metrics.redis_error(error)
+        raise OutcomeUnknown() from error
+    if session is None or result is None:
+        return session, None
+    results: dict[str, list[str] | int] = {recipient: result}
+    metrics.sent(results)
+    receipts = [_receipt([(recipient, i)], results) for i in range(len(messages))]
+    return session, _with_refusals(messages, results, receipts)
 
 
 def _room_recipients(store: Store, me: str, messages: list[Outgoing]) -> dict[str, list[str]]:

@@ -102,7 +102,7 @@ class Store:
         self._listed_ms = self._ttl_ms + int(settings.heartbeat_interval * 1000)
         self._scripts = {
             name: client.register_script(getattr(lua, name))
-            for name in ("REGISTER", "TOUCH", "SEND", "READ", "END", "UPSERT", "REMOVE", "MEMBERS")
+            for name in ("REGISTER", "TOUCH", "SEND", "TOUCH_SEND", "READ", "END", "UPSERT", "REMOVE", "MEMBERS")
         }
         self.directory = Directory(client, self.prefix)
 
@@ -163,13 +163,16 @@ class Store:
         this also refreshes the directory and room scores and prunes peers
         that vanished, telling the rooms they left.
         """
-        s = self.settings
         now = now_ms()
-        reply = self._run(
-            "TOUCH",
-            self.peer_keys(peer),
-            [sid, self._ttl_ms, now, cost, s.send_rate / 1000.0, s.send_burst, int(s.heartbeat_interval * 1000)],
-        )
+        reply = self._run("TOUCH", self.peer_keys(peer), self._touch_args(sid, now, cost))
+        return self._touched(peer, sid, reply, now)
+
+    def _touch_args(self, sid: str, now: int, cost: int) -> list[Any]:
+        s = self.settings
+        return [sid, self._ttl_ms, now, cost, s.send_rate / 1000.0, s.send_burst, int(s.heartbeat_interval * 1000)]
+
+    def _touched(self, peer: str, sid: str, reply: Any, now: int) -> Session | None:
+        """The session from TOUCH's reply, after the directory/room refresh it asked for."""
         if not reply or reply[0] == 0:
             return None
         session = Session(
@@ -314,17 +317,7 @@ class Store:
         """
         if not batches:
             return {}
-        s = self.settings
-        share = s.mailbox_sender_share or max(s.max_batch, s.mailbox_maxlen // 2)
-        head: list[Any] = [
-            s.mailbox_maxlen,
-            self._ttl_ms,
-            None,
-            now_ms(),
-            int(s.dedup_window * 1000),
-            2 * s.mailbox_maxlen,
-            share,
-        ]
+        head = self._send_head()
         calls: list[tuple[list[str], list[Any]]] = []
         for peer, items in batches.items():
             args = [*head]
@@ -333,7 +326,7 @@ class Store:
                 cid, stored = item if isinstance(item, tuple) else ("", item)
                 args += [f"{sender}/{cid}" if cid else "", stored]
             calls.append((self.send_keys(peer, sender), args))
-        if len(calls) == 1 and not s.redis_wait_replicas:
+        if len(calls) == 1 and not self.settings.redis_wait_replicas:
             keys, args = calls[0]
             results = [self._scripts["SEND"](keys=keys, args=args)]
         else:
@@ -342,6 +335,49 @@ class Store:
         for peer, result in zip(batches, results, strict=True):
             out[peer] = [_text(i) for i in result] if isinstance(result, list) else int(result)
         return out
+
+    def _send_head(self) -> list[Any]:
+        """SEND's arguments before the channel (a placeholder here) and the envelopes."""
+        s = self.settings
+        share = s.mailbox_sender_share or max(s.max_batch, s.mailbox_maxlen // 2)
+        return [
+            s.mailbox_maxlen,
+            self._ttl_ms,
+            None,
+            now_ms(),
+            int(s.dedup_window * 1000),
+            2 * s.mailbox_maxlen,
+            share,
+        ]
+
+    @property
+    def one_round_trip(self) -> bool:
+        """Whether :meth:`touch_send` may run: one Redis (not a cluster) and no WAIT for replicas."""
+        return not hasattr(self.redis, "get_node_from_key") and not self.settings.redis_wait_replicas
+
+    def touch_send(
+        self, peer: str, sid: str, cost: int, recipient: str, items: list[tuple[str, str]]
+    ) -> tuple[Session | None, list[str] | int | None]:
+        """:meth:`touch` then :meth:`deliver` to one recipient, in one script call (see ``one_round_trip``).
+
+        ``items`` are ``(client id, envelope prefix)``: :func:`envelope_prefix`
+        output, which the script completes with the sender's name from its
+        session. Returns the session (``None``: not live) and the delivery
+        result, ``None`` when nothing was sent (no session, or the rate
+        charge was refused: ``retry_after_ms`` > 0).
+        """
+        now = now_ms()
+        args = self._touch_args(sid, now, cost) + self._send_head()
+        args[9] = self.channel(recipient)
+        for cid, prefix in items:
+            args += [f"{peer}/{cid}" if cid else "", prefix]
+        keys = self.peer_keys(peer) + self.send_keys(recipient, peer)
+        reply = self._run("TOUCH_SEND", keys, args)
+        session = self._touched(peer, sid, reply, now)
+        if session is None or len(reply) < 7:
+            return session, None
+        result = reply[6]
+        return session, [_text(i) for i in result] if isinstance(result, list) else int(result)
 
     def send_keys(self, peer: str, sender: str) -> list[str]:
         """SEND's keys: session, mailbox, client-id expiries and ids, ``sender``'s unread ids."""

@@ -76,7 +76,7 @@ class FreshSession:
         case.headers["Authorization"] = f"Bearer {token}"
 
 
-EVENT_DATA = {"ready": "ReadyEvent", "message": "Envelope"}
+EVENT_DATA = {"ready": "ReadyEvent", "message": "Envelope", "end": "EndEvent"}
 
 
 @schemathesis.check

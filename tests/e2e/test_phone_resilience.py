@@ -149,6 +149,9 @@ def test_messages_survive_stream_rollovers_exactly_once(app_server_factory, new_
     assert bob.js("() => window.got") == list(range(40))
     assert bob.js("() => window.phone.client.counters.sseReady") >= 3
     assert bob.js("() => window.phone.client.transport") == "sse"
+    # Each rollover was announced (event: end) and followed at once: no failure path, no backoff.
+    counters = bob.js("() => window.phone.client.counters")
+    assert counters["sseRoutineEnds"] >= 3 and counters["sseErrors"] == 0, counters
 
 
 def test_media_loss_shows_reconnecting_and_restarts_ice(app_server, new_context):

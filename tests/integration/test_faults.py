@@ -24,9 +24,10 @@ def app(app_server_factory, proxy):
     return app_server_factory({"REDIS_URL": proxy.url})
 
 
-# The faults hit the SEND script's reply only (not the sender's TOUCH before it,
-# whose timeout is a plain 503 with nothing stored).
-SEND_SHA = hashlib.sha1(lua.SEND.encode()).hexdigest().encode()
+# The faults hit the reply of the script that stores the message. On one Redis
+# a send to one peer is a single TOUCH_SEND call (the sender's TOUCH and the
+# SEND together, signaling/lua.py).
+SEND_SHA = hashlib.sha1(lua.TOUCH_SEND.encode()).hexdigest().encode()
 
 
 def stored(peer: Peer, via) -> list:

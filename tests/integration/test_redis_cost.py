@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 from tests.support.peers import Peer
 
 
@@ -9,7 +12,7 @@ def _calls(client) -> dict[str, int]:
     return {k.removeprefix("cmdstat_"): v["calls"] for k, v in client.info("commandstats").items()}
 
 
-def test_a_send_is_one_script_call_after_authentication(app_server_factory, own_redis):
+def test_a_send_is_one_script_call_on_one_redis(app_server_factory, own_redis):
     app = app_server_factory({"REDIS_URL": own_redis.url, "PRESENCE_TTL": "300"})
     alice, bob = Peer(app, "Alice"), Peer(app, "Bob")
     alice.send_ok(bob.id, "warm-up")  # scripts loaded, connections open
@@ -19,8 +22,42 @@ def test_a_send_is_one_script_call_after_authentication(app_server_factory, own_
     alice.send_ok(bob.id, {"sdp": "offer"}, "offer")
     after = _calls(stats)
     delta = {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0) and k != "info"}
-    # TOUCH (who is sending, rate limit) and SEND (check online, XADD, SPUBLISH): nothing else on the wire.
-    assert delta.get("evalsha") == 2, delta
+    # One TOUCH_SEND (who is sending, rate limit, check online, XADD, PUBLISH): nothing else on the wire.
+    assert delta.get("evalsha") == 1, delta
     assert "script|exists" not in delta, delta
-    assert delta.get("xadd") == 1 and delta.get("spublish") == 1, delta
+    assert delta.get("xadd") == 1 and delta.get("spublish", 0) + delta.get("publish", 0) == 1, delta
+    stats.close()
+
+
+def test_a_waiting_reader_takes_small_messages_from_the_wakeup_without_reading(app_server_factory, own_redis):
+    """Per message: the sender's one script call, and no mailbox read by the SSE stream or the long-poll."""
+    app = app_server_factory({"REDIS_URL": own_redis.url, "PRESENCE_TTL": "300"})
+    alice, bob, carol = Peer(app, "Alice"), Peer(app, "Bob"), Peer(app, "Carol")
+    alice.send_ok(bob.id, "warm-up")
+    stats = own_redis.client()
+    with bob.sse() as stream:
+        assert stream.next_event().event == "ready"
+        assert stream.next_message() is not None  # the warm-up, read by the stream's first read
+        before = _calls(stats)
+        for n in range(10):
+            sent = alice.send_ok(bob.id, n)
+            got = stream.next_message()
+            assert got is not None and got.id == sent
+        delta = _calls(stats).get("evalsha", 0) - before.get("evalsha", 0)
+    assert delta == 10, f"{delta} script calls for 10 messages: the stream read its mailbox"
+
+    carol.poll(wait=0)
+    with ThreadPoolExecutor(1) as pool:
+        start = _calls(stats).get("evalsha", 0)
+        waiting = pool.submit(carol.poll, None, 10)
+        for _ in range(200):  # until the poll has authenticated (TOUCH) and read its empty mailbox
+            before = _calls(stats)
+            if before.get("evalsha", 0) - start >= 2:
+                break
+            time.sleep(0.05)
+        sent = alice.send_ok(carol.id, "wake")
+        answer = waiting.result()
+        delta = _calls(stats).get("evalsha", 0) - before.get("evalsha", 0)
+    assert [m["id"] for m in answer["messages"]] == [sent]
+    assert delta == 1, f"{delta} script calls: the long-poll read its mailbox again after the wake-up"
     stats.close()

@@ -164,7 +164,8 @@ def test_the_stream_ends_with_retry_after_its_time(make_app, open_stream):
     assert "event: ready" in stream.frame()
     frames = stream.rest()
     assert frames[-1] == "retry: 2000", "tells EventSource when to come back"
-    assert set(frames[:-1]) <= {": keep-alive"}
+    assert frames[-2] == 'event: end\ndata: {"reason":"duration"}', "a routine end: the client comes back at once"
+    assert set(frames[:-2]) <= {": keep-alive"}
 
 
 def test_an_idle_stream_sends_keep_alive_comments(lively_app, open_stream):
@@ -222,3 +223,29 @@ def test_a_draining_server_ends_streams_with_retry(open_stream, peers, state):
     stream.frame()
     state.draining.set()
     assert stream.rest() == ["retry: 2000"]
+
+
+def test_a_busy_pool_does_not_end_an_open_stream(open_stream, peers, state, monkeypatch):
+    """'No connection available' (every pooled connection in use) is a busy worker, not a Redis outage."""
+    import redis as redis_module
+
+    from signaling.envelope import envelope as make_envelope
+
+    monkeypatch.setattr("signaling.delivery.BUSY_READ_RETRY", 0.05)
+    _, bob, bob_h = peers
+    real_read, failed = state.store.read, []
+
+    def read(peer, sid, cursor, count=100, ack=True, opening=False):
+        if not opening and not failed:
+            failed.append(cursor)
+            raise redis_module.ConnectionError("No connection available.")
+        mail = real_read(peer, sid, cursor, count, ack=ack, opening=opening)
+        if opening:  # after the stream's first read: too big for the wake-up, so it must be read
+            state.store.deliver({bob: [make_envelope("note", "x" * 20000, "alice", "Alice")]}, "alice")
+        return mail
+
+    monkeypatch.setattr(state.store, "read", read)
+    stream = open_stream(bob_h)
+    assert "event: ready" in stream.frame()
+    _, got = message(stream.frame())
+    assert failed and got["data"] == "x" * 20000

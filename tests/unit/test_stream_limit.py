@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from signaling.delivery import Openings
 from tests.unit.conftest import checked_client, register_on
 from tests.unit.test_sse import Stream
 
@@ -56,6 +57,63 @@ def test_a_refused_token_does_not_hold_a_slot(tight):
     assert tight.get("/v1/events?token=forged").status_code == 401
     _, alice, _ = register_on(tight, "Alice")
     stream = Stream(tight.get("/v1/events", headers=alice))
+    stream.frame()
+    stream.close()
+
+
+@pytest.fixture
+def narrow(make_app, monkeypatch):
+    """One stream may be opening at a time, and a turn is waited for briefly."""
+    monkeypatch.setattr("signaling.delivery.OPEN_QUEUE_SECONDS", 0.2)
+    app = make_app()
+    assert app.extensions["signaling.openings"].width == 4 * app.extensions["signaling"].settings.redis_max_connections
+    app.extensions["signaling.openings"] = Openings(1)
+    return checked_client(app)
+
+
+def test_a_stream_waiting_too_long_for_its_turn_to_open_is_refused_clearly(narrow):
+    _, alice, _ = register_on(narrow, "Alice")
+    _, bob, _ = register_on(narrow, "Bob")
+    first = Stream(narrow.get("/v1/events", headers=alice))
+    try:
+        first.frame()  # ready sent; its first read (the end of its opening) not yet done
+        refused = narrow.get("/v1/events", headers=bob)
+        assert refused.status_code == 503
+        assert refused.get_json()["type"].endswith("too-many-streams"), "not store-unavailable: Redis is fine"
+        assert int(refused.headers["Retry-After"]) >= 1
+    finally:
+        first.close()
+    second = Stream(narrow.get("/v1/events", headers=bob))  # the closed stream gave its turn back
+    second.frame()
+    second.close()
+
+
+def test_a_stream_gives_its_turn_back_after_its_first_read(narrow):
+    bob_id, bob, _ = register_on(narrow, "Bob")
+    _, alice, _ = register_on(narrow, "Alice")
+    first = Stream(narrow.get("/v1/events", headers=bob))
+    try:
+        first.frame()
+        assert (
+            narrow.post("/v1/messages", json={"to": bob_id, "type": "x", "data": 1}, headers=alice).status_code == 202
+        )
+        assert '"data":1' in first.frame()  # it has read its mailbox
+        other = Stream(narrow.get("/v1/events", headers=alice))
+        other.frame()
+        other.close()
+    finally:
+        first.close()
+
+
+def test_a_refused_token_gives_its_turn_back(narrow):
+    for _ in range(3):
+        assert narrow.get("/v1/events?token=forged").status_code == 401
+    _, alice, _ = register_on(narrow, "Alice")
+    assert narrow.delete("/v1/sessions/me", headers=alice).status_code == 204
+    for _ in range(3):
+        assert narrow.get("/v1/events", headers=alice).status_code == 401
+    _, carol, _ = register_on(narrow, "Carol")
+    stream = Stream(narrow.get("/v1/events", headers=carol))
     stream.frame()
     stream.close()
 

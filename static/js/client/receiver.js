@@ -9,6 +9,7 @@
  * @property {() => void} open receiving is live (SSE `ready`, or a poll answered)
  * @property {(envelope: any, id: string) => void} message one envelope and its stream id
  * @property {() => void} sessionEnded the server ended our session (401 or `session-ended`)
+ * @property {() => void} [ended] the server ended the stream routinely (`event: end`): reconnect at once
  * @property {(info: {readyAt: number}) => void} [failed] the stream broke and the receiver stopped
  *   (readyAt: when it had become ready, 0 if never); the client decides how to reconnect
  * @property {(reason: string) => void} [fallback] SSE gave no sign of life: use long-poll

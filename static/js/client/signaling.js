@@ -150,7 +150,7 @@ export class SignalingClient extends Emitter {
     this.cursor = '0';
     /** @type {Set<string>} rooms joined, joined again after a re-registration */
     this.rooms = new Set();
-    this.counters = { registrations: 0, sseOpens: 0, sseReady: 0, sseErrors: 0, polls: 0, posts: 0, sent: 0, sendRetries: 0, received: 0, duplicates: 0 };
+    this.counters = { registrations: 0, sseOpens: 0, sseReady: 0, sseErrors: 0, sseRoutineEnds: 0, polls: 0, posts: 0, sent: 0, sendRetries: 0, received: 0, duplicates: 0 };
     /** @type {Set<string>} */
     this._seen = new Set();
     /** @type {string|null} */
@@ -337,6 +337,16 @@ export class SignalingClient extends Emitter {
         if (gen !== this._generation) return;
         this._fellBack = true;
         this._fallbackReason = reason;
+        this._startReceiving();
+      },
+      ended: () => {
+        // A routine end (the stream's time is up, or unacknowledged mail piled
+        // up): come back at once from our cursor, which acknowledges what we
+        // got, without the probe and backoff that follow a failure.
+        if (gen !== this._generation) return;
+        this.counters.sseRoutineEnds += 1;
+        this._setConnected(false);
+        this._emit('reconnecting', { attempt: 0, delay: 0, reason: 'stream-ended' });
         this._startReceiving();
       },
       failed: ({ readyAt }) => {

@@ -50,6 +50,12 @@ export class SseReceiver {
       try { envelope = JSON.parse(event.data); } catch { return; }
       this.hooks.message(envelope, event.lastEventId || envelope?.id);
     });
+    es.addEventListener('end', () => {
+      // The server ends streams routinely (`event: end` before `retry:`).
+      if (this.stopped) return;
+      this.stop();
+      this.hooks.ended?.();
+    });
     es.addEventListener('session-ended', () => {
       if (this.stopped) return;
       this.stop();
