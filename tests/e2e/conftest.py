@@ -20,8 +20,10 @@ def playwright_instance():
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(playwright_instance):
+    """One browser per test file: crashed renderers, killed peers and many WebRTC
+    connections in one file must not leave state that another file's calls inherit."""
     browser = browser_support.launch(playwright_instance)
     yield browser
     browser.close()
