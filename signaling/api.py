@@ -162,7 +162,7 @@ def _parse_message(item: object) -> Outgoing:
     if not isinstance(item, dict):
         raise bad_request("Each message must be a JSON object")
     to, room = item.get("to"), item.get("room")
-    for key in ("to", "room"):
+    for key in ("to", "room", "cid"):
         if key in item and item[key] is None:
             raise bad_request(f"'{key}' must be a string when present", field=key)
     if to is None and room is None:

@@ -180,3 +180,16 @@ def test_cursors_redis_cannot_read_after_are_400_not_503(client, register):
     # 19 digits a part: always under Redis's limit, and what openapi.yaml's pattern states.
     assert client.get(f"/v1/messages?cursor={'9' * 19}-{'9' * 19}", headers=bob_h).status_code == 200
     assert client.get(f"/v1/messages?cursor={'1' * 20}-0", headers=bob_h).status_code == 400
+
+
+def test_an_explicit_null_cid_is_refused_like_any_value_of_the_wrong_type(client, register):
+    """The contract says cid is a string when present (schemathesis found null accepted in a batch)."""
+    _, alice, _ = register("Alice", "alice")
+    register("Bob", "bob")
+    for body in (
+        {"to": "bob", "type": "note", "data": 1, "cid": None},
+        {"messages": [{"to": "bob", "type": "note", "data": 1, "cid": None}]},
+    ):
+        response = client.post("/v1/messages", json=body, headers=alice)
+        assert response.status_code == 400, body
+        assert response.get_json()["field"] == "cid"
