@@ -6,22 +6,14 @@
 // in-memory wire with a delay.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { tick, until } from './support/wait.mjs';
 
 import { PeerCall, isPolite } from '../../static/js/client/call.js';
 import { FakePeerConnection, installFakes } from './support/fake-rtc.mjs';
 
 installFakes();
 
-const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 
-async function until(check, what, ms = 2000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return;
-    await tick(2);
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
 
 /** Two PeerCalls joined by a wire: 'a' is polite (smaller id), 'b' impolite. */
 function pair({ delay = 2, callId = 'c1' } = {}) {

@@ -5,12 +5,12 @@
 // tests/js/test_node.py, or directly: node --test tests/js
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { tick, until } from './support/wait.mjs';
 
 import { isPolite, qualityOf } from '../../static/js/client/call.js';
 import { mediaErrorReason, PhoneLine } from '../../static/js/phone-call.js';
 import { backoffDelay, compareIds } from '../../static/js/client/signaling.js';
 
-const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 
 class Bus {
   constructor() { this.peers = new Map(); this.seq = 0; this.log = []; }
@@ -85,14 +85,6 @@ function person(bus, id, name, options = {}) {
   return { signaling, line, events, id, name };
 }
 
-async function until(check, what, ms = 2000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return;
-    await tick(2);
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
 
 const ended = (p) => p.events.filter((e) => e.type === 'ended').map((e) => e.reason);
 

@@ -6,10 +6,10 @@
 // long-poll fallback, dedupe by id, and close() settling everything.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { tick } from './support/wait.mjs';
 
 import { SignalingClient, SignalingError } from '../../static/js/client/signaling.js';
 
-const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 
 const json = (status, body, headers = {}) => new Response(body === null ? null : JSON.stringify(body), {
   status,
