@@ -28,6 +28,7 @@ from .config import Settings
 from .errors import Problem
 from .state import Signaling, signaling
 from .store import Mail, Session
+from .sweep import Sweep, Watched
 
 bp = Blueprint("delivery", __name__, url_prefix="/v1")
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class Slots:
 
 
 OPEN_QUEUE_SECONDS = 60.0  # how long a new stream may wait for its turn to open before a 503
+NEVER = float("inf")
 BUSY_READ_RETRY = 1.0  # seconds before an open stream retries a read the busy pool could not serve
 
 
@@ -134,6 +136,10 @@ def _make_slots(setup: BlueprintSetupState) -> None:
     settings = setup.app.extensions["signaling"].settings
     setup.app.extensions["signaling.slots"] = Slots(settings.stream_limit)
     setup.app.extensions["signaling.openings"] = Openings(4 * settings.redis_max_connections)
+    store = setup.app.extensions["signaling"].store
+    setup.app.extensions["signaling.sweep"] = Sweep(
+        store.redis, lambda peer: tuple(store.peer_keys(peer)[:2]), settings.hub_recheck_interval
+    )
 
 
 def _slots() -> Slots:
@@ -220,7 +226,8 @@ def events() -> Response:
         opened = current_app.extensions["signaling.openings"].enter()
         session = authenticate()
         state = signaling()
-        frames = _stream(state, session.peer_id, session.sid, cursor, request.environ, opened)
+        sweep = cast(Sweep, current_app.extensions["signaling.sweep"])
+        frames = _stream(state, session.peer_id, session.sid, cursor, request.environ, opened, sweep)
         bounded = _bounded(frames, request.environ, state.settings)
         headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
         response = Response(bounded, mimetype="text/event-stream", headers=headers)
@@ -282,7 +289,13 @@ def _read_count(settings: Settings) -> int:
 
 
 def _stream(
-    state: Signaling, peer: str, sid: str, cursor: str, environ: dict[str, Any], opened: Callable[[], None]
+    state: Signaling,
+    peer: str,
+    sid: str,
+    cursor: str,
+    environ: dict[str, Any],
+    opened: Callable[[], None],
+    sweep: Sweep,
 ) -> Generator[str, None, None]:
     """Yield SSE frames until the stream's time is up, the session ends, the client hangs up or the server drains.
 
@@ -291,7 +304,8 @@ def _stream(
     ends for any reason but the session's end or a drain, the peer's
     departure is checked a grace period later (signaling/departures.py).
     ``opened`` gives back the stream's turn to open (:class:`Openings`)
-    once its first read is done.
+    once its first read is done. After that read the stream does not re-read
+    by itself: ``sweep`` wakes it if mail was stored and its wake-up lost.
     """
     s = state.settings
     retry = f"retry: {s.sse_retry_ms}\n\n"
@@ -299,6 +313,7 @@ def _stream(
     count = _read_count(s)
     waiter = state.hub.watch(peer)
     hangup = disconnect.watch(environ, waiter.wake)
+    watched: Watched | None = None
     ended = False
     try:
         ready = json.dumps({"peer_id": peer, "cursor": cursor, "keepalive": s.keepalive_interval})
@@ -306,12 +321,12 @@ def _stream(
         ack, opening = True, True
         unacknowledged = 0
         next_keepalive = time.monotonic() + s.keepalive_interval
-        next_read = time.monotonic() + s.hub_recheck_interval
+        retry_read = NEVER  # set only while a read waits for a busy pool
         woken = True
         while True:
             if hangup is not None and hangup.hung_up:
                 return
-            due = time.monotonic() >= next_read
+            due = time.monotonic() >= retry_read
             if woken or due:
                 pending = waiter.take()
                 if opening or due:
@@ -330,12 +345,16 @@ def _stream(
                         raise
                     # Every pooled connection is in use (a busy worker), Redis is fine:
                     # keep the stream and read again shortly instead of ending it.
-                    mail, next_read = None, time.monotonic() + BUSY_READ_RETRY
+                    mail, retry_read = None, time.monotonic() + BUSY_READ_RETRY
                 if mail is not None:
                     if opening:
                         opened()
+                        # From here the process-wide sweep (signaling/sweep.py) stands in
+                        # for a periodic read: it wakes this stream if mail waits unnoticed.
+                        watched = Watched(peer, sid, cursor, waiter.wake)
+                        sweep.add(watched)
                     ack = opening = False
-                    next_read = time.monotonic() + s.hub_recheck_interval
+                    retry_read = NEVER
                     if not mail.alive:
                         ended = True
                         yield "event: session-ended\ndata: {}\n\n"
@@ -344,6 +363,8 @@ def _stream(
                     more = len(mail.entries) == count
                 if entries:
                     cursor = entries[-1][0]
+                    if watched is not None:
+                        watched.cursor = cursor
                     metrics.delivered("sse", entries)
                     yield from _frames(entries, s.sse_buffer_bytes)
                     unacknowledged += len(entries)
@@ -369,13 +390,15 @@ def _stream(
                 # Keeps proxies from closing an idle stream; it does not refresh presence.
                 yield ": keep-alive\n\n"
                 next_keepalive = now + s.keepalive_interval
-            woken = waiter.wait(min(next_keepalive, deadline, next_read) - now)
+            woken = waiter.wait(min(next_keepalive, deadline, retry_read) - now)
     except RedisError as error:
         metrics.redis_error(error)
         log.warning("stream ended: store unavailable (%s)", type(error).__name__)
         yield retry
     finally:
         opened()
+        if watched is not None:
+            sweep.remove(watched)
         if hangup is not None:
             hangup.stop()
         state.hub.release(waiter)
