@@ -228,48 +228,77 @@ def events() -> Response:
         state = signaling()
         sweep = cast(Sweep, current_app.extensions["signaling.sweep"])
         frames = _stream(state, session.peer_id, session.sid, cursor, request.environ, opened, sweep)
-        bounded = _bounded(frames, request.environ, state.settings)
+        body = Writes(frames, _write_timer(request.environ), state.settings, (slots.give, opened))
         headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-        response = Response(bounded, mimetype="text/event-stream", headers=headers)
+        # ``body`` yields bytes and closes itself: passed through as it is, without
+        # werkzeug's encoding generator and closing wrapper (see Writes).
+        return Response(body, mimetype="text/event-stream", headers=headers, direct_passthrough=True)
     except BaseException:
         if opened is not None:
             opened()
         slots.give()
         raise
-    # Runs when the server closes the response, even one never iterated.
-    response.call_on_close(slots.give)
-    response.call_on_close(opened)
-    return response
 
 
-def _bounded(frames: Generator[str, None, None], environ: dict[str, Any], settings: Settings) -> Iterator[str]:
-    """Give every write of ``frames`` a deadline, so a reader that stops reading cannot hold the stream.
+class Writes:
+    """The event stream's body: ``frames`` as bytes, each write with a deadline; closing runs ``on_close``.
 
-    gunicorn's gevent worker writes what the generator yields with a blocking
+    Deadline: gunicorn's gevent worker writes what it gets with a blocking
     ``sendall``; a client that never reads would park that write (and the
     frames it holds) forever, past STREAM_MAX_DURATION. A gevent timer armed
     as a frame is handed over and cancelled when the next one is asked for
     covers exactly that write: if it fires, the write raises a socket
-    timeout, gunicorn drops the connection and closes this generator. The
+    timeout, gunicorn drops the connection and closes this body. The
     deadline is the shorter of SSE_WRITE_TIMEOUT and what is left of the
-    stream's maximum duration. (A timer, not a socket timeout: the hang-up
-    watcher is blocked in a read on the same socket and must not time out.)
+    stream's maximum duration. (A timer, not a socket timeout, which would
+    stay on a kept-alive connection after the stream.)
+
+    An iterator object rather than a generator wrapped by werkzeug's encoder
+    and ClosingIterator: every idle stream's greenlet keeps its stack while
+    it waits, and each of those levels was part of it. ``close`` runs when
+    the server closes the response, even one never iterated, so the stream's
+    slot and opening turn always come back.
     """
-    timer = _write_timer(environ)
-    if timer is None:
-        yield from frames
-        return
-    end = time.monotonic() + settings.stream_max_duration + settings.sse_write_timeout
-    try:
-        for frame in frames:
-            left = max(0.05, min(settings.sse_write_timeout, end - time.monotonic()))
-            deadline = timer(left, TimeoutError("SSE write timed out"))
-            try:
-                yield frame
-            finally:
-                deadline.cancel()
-    finally:
-        frames.close()
+
+    __slots__ = ("_frames", "_timer", "_deadline", "_end", "_timeout", "_on_close")
+
+    def __init__(
+        self,
+        frames: Generator[str, None, None],
+        timer: Callable[..., Any] | None,
+        settings: Settings,
+        on_close: tuple[Callable[[], None], ...],
+    ) -> None:
+        self._frames = frames
+        self._timer = timer
+        self._deadline: Any = None
+        self._timeout = settings.sse_write_timeout
+        self._end = time.monotonic() + settings.stream_max_duration + settings.sse_write_timeout
+        self._on_close = on_close
+
+    def __iter__(self) -> Writes:
+        return self
+
+    def __next__(self) -> bytes:
+        self._disarm()  # the previous frame was written
+        frame = next(self._frames)
+        if self._timer is not None:
+            left = max(0.05, min(self._timeout, self._end - time.monotonic()))
+            self._deadline = self._timer(left, TimeoutError("SSE write timed out"))
+        return frame.encode()
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def close(self) -> None:
+        self._disarm()
+        try:
+            self._frames.close()
+        finally:
+            for call in self._on_close:
+                call()
 
 
 def _write_timer(environ: dict[str, Any]) -> Callable[..., Any] | None:
