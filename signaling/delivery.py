@@ -25,7 +25,7 @@ from . import disconnect, metrics, notes
 from . import validation as v
 from .auth import authenticate, unauthorized
 from .config import Settings
-from .errors import Problem
+from .errors import PROBLEM_BASE, Problem
 from .state import Signaling, signaling
 from .store import Mail, Session
 from .sweep import Sweep, Watched
@@ -34,6 +34,10 @@ bp = Blueprint("delivery", __name__, url_prefix="/v1")
 log = logging.getLogger(__name__)
 READ_COUNT = 100
 BUSY_RETRY_AFTER = 5  # seconds a refused stream is told to wait (the client adds jitter)
+
+
+FULL_TITLE = "Too many waiting clients"
+FULL_DETAIL = "This instance holds as many streams as it can; retry after the given delay"
 
 
 class Slots:
@@ -48,13 +52,17 @@ class Slots:
         self.limit = limit
         self.used = 0
 
+    @property
+    def full(self) -> bool:
+        return self.used >= self.limit
+
     def take(self) -> None:
-        if self.used >= self.limit:
+        if self.full:
             raise Problem(
                 503,
                 "too-many-streams",
-                "Too many waiting clients",
-                "This instance holds as many streams as it can; retry after the given delay",
+                FULL_TITLE,
+                FULL_DETAIL,
                 headers={"Retry-After": str(BUSY_RETRY_AFTER)},
             )
         self.used += 1
@@ -131,10 +139,51 @@ class Openings:
         return leave
 
 
+class RefuseWhenFull:
+    """WSGI front door: while every slot is taken, a new event stream is refused before Flask runs.
+
+    When thousands of clients reconnect at once (2x the limit in
+    bench/streams.py), each refusal through Flask (request context, routing,
+    error handler, access log) cost the one worker CPU that short requests
+    (register, send, heartbeat) then waited for. Here it is a check and a
+    prepared answer, the same 503 problem+json + Retry-After that
+    :meth:`Slots.take` gives, and no Redis work. (Not checked first: a
+    malformed ``Last-Event-ID`` is then 503 rather than 400; the retry says 400.)
+    """
+
+    PATH = "/v1/events"
+
+    def __init__(self, app: Callable[..., Any], slots: Slots) -> None:
+        self.app = app
+        self.slots = slots
+        self.refused = 0
+        body = {
+            "type": PROBLEM_BASE + "too-many-streams",
+            "title": FULL_TITLE,
+            "status": 503,
+            "detail": FULL_DETAIL,
+            "instance": self.PATH,
+        }
+        self._body = json.dumps(body).encode()
+        self._headers = [
+            ("Content-Type", "application/problem+json"),
+            ("Content-Length", str(len(self._body))),
+            ("Retry-After", str(BUSY_RETRY_AFTER)),
+        ]
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if self.slots.full and environ.get("PATH_INFO") == self.PATH and environ.get("REQUEST_METHOD") == "GET":
+            self.refused += 1
+            start_response("503 SERVICE UNAVAILABLE", list(self._headers))
+            return [self._body]
+        return self.app(environ, start_response)
+
+
 @bp.record_once
 def _make_slots(setup: BlueprintSetupState) -> None:
     settings = setup.app.extensions["signaling"].settings
-    setup.app.extensions["signaling.slots"] = Slots(settings.stream_limit)
+    slots = setup.app.extensions["signaling.slots"] = Slots(settings.stream_limit)
+    setup.app.wsgi_app = RefuseWhenFull(setup.app.wsgi_app, slots)  # type: ignore[method-assign]
     setup.app.extensions["signaling.openings"] = Openings(4 * settings.redis_max_connections)
     store = setup.app.extensions["signaling"].store
     setup.app.extensions["signaling.sweep"] = Sweep(

@@ -30,6 +30,32 @@ def test_a_stream_over_the_limit_gets_503_with_retry_after(tight):
         first.close()
 
 
+def test_at_the_limit_a_new_stream_is_refused_before_flask_or_redis_run(tight, monkeypatch):
+    """The refusal is the cheap front door (RefuseWhenFull): no token check, no store call."""
+    app = tight.application
+    _, alice, _ = register_on(tight, "Alice")
+    first = Stream(tight.get("/v1/events", headers=alice))
+    try:
+        first.frame()
+
+        def no_store_work(*args, **kwargs):
+            raise AssertionError("a refused stream reached the store")
+
+        monkeypatch.setattr(app.extensions["signaling"].store, "touch", no_store_work)
+        refused = tight.get("/v1/events?token=forged")  # through Flask this would be 401
+        assert refused.status_code == 503
+        assert refused.get_json()["type"].endswith("too-many-streams")
+        assert refused.get_json()["instance"] == "/v1/events"
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert app.wsgi_app.refused == 1
+    finally:
+        first.close()
+    monkeypatch.undo()
+    again = Stream(tight.get("/v1/events", headers=alice))  # a freed slot opens the door again
+    again.frame()
+    again.close()
+
+
 def test_short_requests_are_served_while_streams_are_at_the_limit(tight):
     bob_id, _, _ = register_on(tight, "Bob")
     _, alice, _ = register_on(tight, "Alice")
