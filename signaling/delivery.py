@@ -273,7 +273,7 @@ def events() -> Response:
     opened = None
     try:
         opened = current_app.extensions["signaling.openings"].enter()
-        session = authenticate()
+        session = _authenticate_opening()
         state = signaling()
         sweep = cast(Sweep, current_app.extensions["signaling.sweep"])
         frames = _stream(state, session.peer_id, session.sid, cursor, request.environ, opened, sweep)
@@ -287,6 +287,27 @@ def events() -> Response:
             opened()
         slots.give()
         raise
+
+
+OPEN_BUSY_ATTEMPTS = 3  # tries of an opening stream's token check while the pool is busy
+
+
+def _authenticate_opening() -> Session:
+    """:func:`authenticate`, trying again shortly while every pooled connection is in use.
+
+    When thousands of streams open at once on a saturated worker, a few
+    waited past the pool's timeout for a connection (10,000 at once: 21
+    answered 503 store-unavailable although Redis was fine). Nothing was sent
+    to Redis then, so trying again is safe; a real failure is not retried.
+    """
+    for attempt in range(OPEN_BUSY_ATTEMPTS):
+        try:
+            return authenticate()
+        except RedisConnectionError as error:
+            if not _pool_busy(error) or attempt == OPEN_BUSY_ATTEMPTS - 1:
+                raise
+            time.sleep(BUSY_READ_RETRY)
+    raise AssertionError("unreachable")
 
 
 class Writes:

@@ -151,3 +151,33 @@ def test_drain_ends_readiness_and_wakes_every_waiter(client, state):
     state.drain()
     assert client.get("/readyz").status_code == 503
     assert state.draining.is_set() and woken == [True]
+
+
+@pytest.mark.parametrize("error, opens", [("No connection available.", True), ("Connection refused", False)])
+def test_an_opening_stream_waits_out_a_busy_pool_but_not_an_outage(client, monkeypatch, error, opens):
+    """A busy pool (every connection in use, nothing sent to Redis) is tried again; a real outage is a 503."""
+    import redis as redis_module
+
+    monkeypatch.setattr("signaling.delivery.BUSY_READ_RETRY", 0.01)
+    app = client.application
+    _, alice, _ = register_on(client, "Alice")
+    store = app.extensions["signaling"].store
+    real_touch, failures = store.touch, []
+
+    def touch(*args, **kwargs):
+        if len(failures) < 2:
+            failures.append(error)
+            raise redis_module.ConnectionError(error)
+        return real_touch(*args, **kwargs)
+
+    monkeypatch.setattr(store, "touch", touch)
+    response = client.get("/v1/events", headers=alice)
+    if opens:
+        stream = Stream(response)
+        assert "event: ready" in stream.frame()
+        stream.close()
+        assert len(failures) == 2
+    else:
+        assert response.status_code == 503
+        assert response.get_json()["type"].endswith("store-unavailable")
+        assert failures == [error], "an outage is answered at once, not retried"
