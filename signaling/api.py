@@ -10,8 +10,9 @@ from .auth import authenticate, bearer_token, unauthorized
 from .errors import Problem, bad_request
 from .ice import ice_servers
 from .relay import NotAMember, OutcomeUnknown, Outgoing, Relayed, only_recipient, relay, relay_direct
+from .rooms import RoomFull
+from .sessions import PeerTaken, Session
 from .state import Signaling, signaling
-from .store import PeerTaken, RoomFull, Session
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
 

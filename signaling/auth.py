@@ -10,8 +10,8 @@ from __future__ import annotations
 from flask import Request, request
 
 from .errors import Problem
+from .sessions import Session
 from .state import signaling
-from .store import Session
 
 
 def authenticate(cost: int = 0) -> Session:
