@@ -450,7 +450,9 @@ def http_floor(seconds: float) -> dict:
         finally:
             server.stop()
         floor[app] = stats
-        print(f"  {app:<12} 1 msg/POST, 16 in flight {stats['per_second']:>8,.0f} req/s  CPU {stats['cpu_ms']:.3f} ms/req")
+        print(
+            f"  {app:<12} 1 msg/POST, 16 in flight {stats['per_second']:>8,.0f} req/s  CPU {stats['cpu_ms']:.3f} ms/req"
+        )
     return floor
 
 
