@@ -124,13 +124,18 @@ def _children(endpoint: str, method: str, status: int) -> tuple[Counter, Histogr
     return found
 
 
-def _count(response: Response) -> Response:
-    rule = request.url_rule
-    counter, latency = _children(rule.rule if rule is not None else "unmatched", request.method, response.status_code)
+def count_request(endpoint: str, method: str, status: int, started: float | None) -> None:
+    """One answered request and, when its start is known, its time to the response."""
+    counter, latency = _children(endpoint, method, status)
     counter.inc()
-    started = g.get("metrics_started")
     if started is not None:
         latency.observe(time.perf_counter() - started)
+
+
+def _count(response: Response) -> Response:
+    rule = request.url_rule
+    endpoint = rule.rule if rule is not None else "unmatched"
+    count_request(endpoint, request.method, response.status_code, g.get("metrics_started"))
     return response
 
 

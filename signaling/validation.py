@@ -7,7 +7,7 @@ import re
 import unicodedata
 from typing import Any
 
-from flask import Request
+from werkzeug.wrappers import Request
 
 from . import textrules
 from .directory import decode_cursor
