@@ -17,6 +17,8 @@ from .state import Signaling, signaling
 from .store import PeerTaken, RoomFull, Session
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
+# What jsonify writes (compact, ASCII), without a new encoder per call.
+_compact = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _members(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
@@ -218,7 +220,7 @@ def send_messages(state: Signaling, request: Request) -> Response:
         answer: dict[str, object] = {"ids": [r.id for r in receipts], "recipients": [r.recipients for r in receipts]}
     else:
         answer = {"id": receipts[0].id, "recipients": receipts[0].recipients}
-    return Response(json.dumps(answer, separators=(",", ":")) + "\n", 202, mimetype="application/json")
+    return Response(_compact(answer) + "\n", 202, mimetype="application/json")
 
 
 def _relay_direct(state: Signaling, request: Request, parsed: list[Outgoing], recipient: str) -> Relayed:
