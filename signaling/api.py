@@ -18,6 +18,8 @@ from .sessions import PeerTaken, Session
 from .state import Signaling, signaling
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
+# What jsonify writes (compact, ASCII), without a new encoder per call.
+_compact = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _members(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
@@ -219,7 +221,7 @@ def send_messages(state: Signaling, request: Request) -> Response:
         answer: dict[str, object] = {"ids": [r.id for r in receipts], "recipients": [r.recipients for r in receipts]}
     else:
         answer = {"id": receipts[0].id, "recipients": receipts[0].recipients}
-    return Response(json.dumps(answer, separators=(",", ":")) + "\n", 202, mimetype="application/json")
+    return Response(_compact(answer) + "\n", 202, mimetype="application/json")
 
 
 def _relay_direct(state: Signaling, request: Request, parsed: list[Outgoing], recipient: str) -> Relayed:
