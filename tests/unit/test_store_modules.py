@@ -38,7 +38,10 @@ def test_the_store_knows_nothing_of_flask():
 
 
 def _builds_an_envelope(node: ast.AST) -> bool:
-    """A dict display with the envelope's own keys ("from" and "type" or "from_name")."""
+    """A dict display with the envelope's own keys ("from" and "type" or "from_name"),
+    or text that writes one of those keys as JSON (an envelope formatted by hand)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return '"from":' in node.value or '"from_name":' in node.value
     if not isinstance(node, ast.Dict):
         return False
     keys = {k.value for k in node.keys if isinstance(k, ast.Constant)}
@@ -46,15 +49,18 @@ def _builds_an_envelope(node: ast.AST) -> bool:
 
 
 def test_envelopes_are_built_only_in_envelope_py():
+    """lua.py is the one exception envelope.py documents: TOUCH_SEND appends the sender's name."""
     builders = {
         path.stem
         for path in PACKAGE.glob("*.py")
         if any(_builds_an_envelope(n) for n in ast.walk(ast.parse(path.read_text())))
     }
-    assert builders == {"envelope"}
+    assert builders == {"envelope", "lua"}
 
 
 def test_the_envelope_finder_finds_one():
     tree = ast.parse('body = {"type": kind, "data": data, "from": sender}')
     assert any(_builds_an_envelope(n) for n in ast.walk(tree))
+    formatted = ast.parse("""text = '{"type":"%s","from":"%s"}' % (kind, sender)""")
+    assert any(_builds_an_envelope(n) for n in ast.walk(formatted))
     assert not any(_builds_an_envelope(n) for n in ast.walk(ast.parse('{"type": "x", "title": "y"}')))
