@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from typing import Any, cast
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
@@ -26,8 +26,9 @@ from . import validation as v
 from .auth import authenticate, unauthorized
 from .config import Settings
 from .errors import PROBLEM_BASE, Problem
+from .mailboxes import Mail
+from .sessions import Session
 from .state import Signaling, signaling
-from .store import Mail, Session
 from .sweep import Sweep, Watched
 
 bp = Blueprint("delivery", __name__, url_prefix="/v1")
@@ -183,7 +184,9 @@ class RefuseWhenFull:
 def _make_slots(setup: BlueprintSetupState) -> None:
     settings = setup.app.extensions["signaling"].settings
     slots = setup.app.extensions["signaling.slots"] = Slots(settings.stream_limit)
-    setup.app.wsgi_app = RefuseWhenFull(setup.app.wsgi_app, slots)  # type: ignore[method-assign]
+    app = cast(Flask, setup.app)
+    front = app.extensions["signaling.front"] = RefuseWhenFull(app.wsgi_app, slots)
+    app.wsgi_app = front  # type: ignore[method-assign]
     setup.app.extensions["signaling.openings"] = Openings(4 * settings.redis_max_connections)
     store = setup.app.extensions["signaling"].store
     setup.app.extensions["signaling.sweep"] = Sweep(

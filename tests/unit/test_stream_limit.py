@@ -47,7 +47,7 @@ def test_at_the_limit_a_new_stream_is_refused_before_flask_or_redis_run(tight, m
         assert refused.get_json()["type"].endswith("too-many-streams")
         assert refused.get_json()["instance"] == "/v1/events"
         assert int(refused.headers["Retry-After"]) >= 1
-        assert app.wsgi_app.refused == 1
+        assert app.extensions["signaling.front"].refused == 1
     finally:
         first.close()
     monkeypatch.undo()
