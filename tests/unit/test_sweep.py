@@ -62,6 +62,15 @@ def test_a_message_whose_wakeup_was_lost_arrives_at_the_next_sweep(
     assert sweep.woken == 1
 
 
+def waiting_without_wakeups(client, open_stream, peers, state, monkeypatch):
+    """Bob's stream, caught up and waiting for its next frame in a thread, with every wake-up dropped."""
+    alice, bob, bob_h = peers
+    stream = open_stream(bob_h)
+    streaming(client, stream, alice, bob)
+    lose_wakeups(monkeypatch, state)
+    return next_frame_in_background(stream)
+
+
 def test_the_sweep_wakes_no_stream_that_is_up_to_date(client, open_stream, peers, state, sweep):
     alice, bob, bob_h = peers
     stream = open_stream(bob_h)
@@ -75,10 +84,7 @@ def test_a_session_ended_with_its_wakeup_lost_ends_the_stream_at_the_sweep(
     client, open_stream, peers, state, sweep, monkeypatch
 ):
     alice, bob, bob_h = peers
-    stream = open_stream(bob_h)
-    streaming(client, stream, alice, bob)
-    lose_wakeups(monkeypatch, state)
-    thread, got = next_frame_in_background(stream)
+    thread, got = waiting_without_wakeups(client, open_stream, peers, state, monkeypatch)
     assert client.delete("/v1/sessions/me", headers=bob_h).status_code == 204
     sweep.sweep()
     thread.join(10)
@@ -89,10 +95,7 @@ def test_a_sweep_redis_cannot_answer_makes_the_streams_read_themselves(
     client, open_stream, peers, state, sweep, monkeypatch
 ):
     alice, bob, bob_h = peers
-    stream = open_stream(bob_h)
-    streaming(client, stream, alice, bob)
-    lose_wakeups(monkeypatch, state)
-    thread, got = next_frame_in_background(stream)
+    thread, got = waiting_without_wakeups(client, open_stream, peers, state, monkeypatch)
     lost = send(client, alice, bob, "lost wake-up")
 
     class Broken:
