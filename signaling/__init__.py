@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import api, config, delivery, errors, logs, metrics, ops, pages, state
 from .config import Settings
 from .headers import security_headers
-from .shortcut import SendShortcut
+from .shortcut import Shortcut
 from .version import __version__
 
 __all__ = ["create_app", "__version__"]
@@ -38,8 +38,9 @@ def create_app(
     app.register_blueprint(ops.bp)
     metrics.init_app(app)
     app.after_request(security_headers)
-    # POST /v1/messages, the one request per relayed message, skips Flask's per-request machinery.
-    app.wsgi_app = SendShortcut(app.wsgi_app, app.extensions["signaling"])  # type: ignore[method-assign]
+    # The requests made per relayed message (send, long-poll) skip Flask's per-request machinery.
+    slots = app.extensions["signaling.slots"]
+    app.wsgi_app = Shortcut(app.wsgi_app, app.extensions["signaling"], slots)  # type: ignore[method-assign]
     if settings.proxy_hops:
         # The platform's proxy appends the client address to X-Forwarded-For.
         proxied = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)

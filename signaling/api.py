@@ -184,14 +184,14 @@ def _parse_message(item: object) -> Outgoing:
 
 @bp.post("/messages")
 def send() -> ResponseReturnValue:
-    """Reached only without signaling.shortcut.SendShortcut in front (which serves this route itself)."""
+    """Reached only without signaling.shortcut.Shortcut in front (which serves this route itself)."""
     return send_messages(signaling(), request)
 
 
 def send_messages(state: Signaling, request: Request) -> Response:
     """One message (``{to|room, type, data}``) or a batch (``{messages: [...]}``): 202 when all were stored.
 
-    Needs no Flask context: :class:`signaling.shortcut.SendShortcut` calls it
+    Needs no Flask context: :class:`signaling.shortcut.Shortcut` calls it
     straight from WSGI. Errors are raised (Problem, Redis errors) for the
     caller to map with :func:`signaling.errors.error_response`.
     """

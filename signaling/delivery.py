@@ -20,10 +20,11 @@ from flask import Blueprint, Flask, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from werkzeug.wrappers import Request
 
 from . import disconnect, metrics, notes
 from . import validation as v
-from .auth import authenticate, unauthorized
+from .auth import authenticate, bearer_token, session_of, unauthorized
 from .config import Settings
 from .errors import PROBLEM_BASE, Problem
 from .mailboxes import Mail
@@ -200,21 +201,29 @@ def _slots() -> Slots:
 
 @bp.get("/messages")
 def poll() -> Response:
-    """Long-poll (``wait`` > 0) or short poll: answers as soon as there is mail."""
+    """Reached only without signaling.shortcut.Shortcut in front (which serves this route itself)."""
+    return poll_messages(signaling(), _slots(), request)
+
+
+def poll_messages(state: Signaling, slots: Slots, request: Request) -> Response:
+    """Long-poll (``wait`` > 0) or short poll: answers as soon as there is mail.
+
+    Needs no Flask context (:mod:`signaling.shortcut` calls it from WSGI, as
+    each long-polled message costs one of these requests); errors are raised.
+    """
     cursor = v.cursor(request.args.get("cursor"))
-    state = signaling()
     wait = v.bounded_number(request.args.get("wait"), "wait", 0.0, state.settings.longpoll_max_wait)
-    slots = _slots() if wait > 0 else None
-    if slots is not None:
+    waiting = wait > 0
+    if waiting:
         slots.take()
     try:
-        session = authenticate()
-        if wait > 0:
+        session = session_of(state, bearer_token(request))
+        if waiting:
             mail = _long_poll(state, session, cursor, wait)
         else:
             mail = state.store.read(session.peer_id, session.sid, cursor, READ_COUNT)
     finally:
-        if slots is not None:
+        if waiting:
             slots.give()
     if not mail.alive:
         raise unauthorized("The session has ended; register again")
