@@ -95,8 +95,8 @@ def _raise_fd_limit(wanted: int) -> None:
 _settings = _check_settings()
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{_int('PORT', 8080)}"
-# gevent, with gunicorn's own 400/414/431 answers as problem+json (signaling/problem_worker.py).
-worker_class = _load("problem_worker").ProblemGeventWorker
+# gevent, with gunicorn's own 400/414/431 answers as problem+json (signaling/worker.py).
+worker_class = _load("worker").ProblemGeventWorker
 workers = _int("WEB_CONCURRENCY", _default_workers(_settings.embedded))
 # A browser holds its stream and a keep-alive connection for its POSTs; the
 # extra 1,000 keep short requests (register, send, heartbeat) served while

@@ -33,8 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import redis  # noqa: E402
 
+from signaling.clock import now_ms  # noqa: E402
 from signaling.config import load  # noqa: E402
-from signaling.store import Store, now_ms  # noqa: E402
+from signaling.store import Store  # noqa: E402
 from tests.support.processes import RedisServer  # noqa: E402
 
 NAMES = ["Alice", "Bob", "Carol", "Dave", "Eve", "Ren", "Yuki", "Hana", "Sora", "Kenji", "María", "Zoë"]
@@ -46,7 +47,7 @@ def cpu_usec(client: redis.Redis) -> int:
 
 def fill(store: Store, start: int, count: int) -> None:
     """``count`` listed sessions, through the same scripts as register, 1,000 per pipeline."""
-    register = store._scripts["REGISTER"]
+    register = store.space.scripts["REGISTER"]
     store.redis.script_load(register.script)
     store.redis.script_load(store.directory._upsert.script)
     ttl = 3_600_000

@@ -55,7 +55,7 @@ sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
 
-from tests.support.processes import AppServer, RedisServer  # noqa: E402
+from tests.support.processes import AppServer, RedisServer, free_port  # noqa: E402
 from tests.support.sse import SSEStream  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789abcdef"
@@ -431,6 +431,58 @@ def blast_redis(url: str, seconds: float) -> tuple[int, float]:
 
 
 # report -------------------------------------------------------------------------
+def http_floor(seconds: float) -> dict:
+    """Singles (16 in flight) POSTed to apps that do no work (bench/http_floor.py), same worker class."""
+    print("\nHTTP floor (apps that do no work, the product's gunicorn worker class, 1 worker)")
+    floor = {}
+    for app in ("noop", "flask_noop"):
+        command = [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--worker-class", "signaling.worker.ProblemGeventWorker",
+            "--workers", "1",
+            "--bind", "127.0.0.1:{port}",
+            "--pythonpath", str(ROOT / "bench"),
+            f"http_floor:{app}",
+        ]  # fmt: skip
+        server = Server.floor(command)
+        try:
+            stats = post_blast(server.port, seconds, server.cpu)
+        finally:
+            server.stop()
+        floor[app] = stats
+        print(
+            f"  {app:<12} 1 msg/POST, 16 in flight {stats['per_second']:>8,.0f} req/s  CPU {stats['cpu_ms']:.3f} ms/req"
+        )
+    return floor
+
+
+def post_blast(port: int, seconds: float, cpu, in_flight: int = 16) -> dict:
+    """``in_flight`` keep-alive connections POSTing one relay-sized message each, answers not read back."""
+    body = json.dumps({"to": "x" * 22, "type": "bench", "data": {"s": 0, "n": 0}}).encode()
+    counts = [0] * in_flight
+    end = time.perf_counter() + seconds
+
+    def run(k: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"Content-Type": "application/json", "Authorization": "Bearer bench"}
+        while time.perf_counter() < end:
+            conn.request("POST", "/v1/messages", body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            assert response.status == 202, response.status
+            counts[k] += 1
+        conn.close()
+
+    cpu_before, start = cpu(), time.perf_counter()
+    threads = [threading.Thread(target=run, args=(k,), daemon=True) for k in range(in_flight)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(seconds + 30)
+    elapsed, used = time.perf_counter() - start, cpu() - cpu_before
+    return {"per_second": sum(counts) / elapsed, "cpu_ms": 1000 * used / max(sum(counts), 1)}
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f} ms"
 
@@ -457,6 +509,19 @@ class Server:
             command = [gunicorn, "-c", str(tree / "gunicorn.conf.py"), "--chdir", str(tree), "main:app"]
         self.app = AppServer(env, command=command)
         self.port = self.app.port
+        self._find_workers(workers or 1)
+
+    @classmethod
+    def floor(cls, command: list[str]) -> Server:
+        """A gunicorn running one of bench/http_floor.py's apps (``{port}`` in ``command`` is filled in)."""
+        server = cls.__new__(cls)
+        port = free_port()
+        server.app = AppServer({}, command=[part.format(port=port) for part in command], port=port)
+        server.port = port
+        server._find_workers(1)
+        return server
+
+    def _find_workers(self, expected: int) -> None:
         wait_for_workers = time.monotonic() + 20
         while True:
             self.workers = [
@@ -465,7 +530,7 @@ class Server:
                     ["pgrep", "-P", str(self.app.process.pid)], capture_output=True, text=True
                 ).stdout.split()
             ]
-            if len(self.workers) >= (workers or 1) or time.monotonic() > wait_for_workers:
+            if len(self.workers) >= expected or time.monotonic() > wait_for_workers:
                 break
             time.sleep(0.2)
 
@@ -552,6 +617,7 @@ def main() -> int:
         print(f"relay benchmark: redis-server {r.info('server')['redis_version']}, gunicorn gevent, 127.0.0.1, ")
         print(f"{os.cpu_count()} CPUs; {args.round_trips} round trips, {args.seconds:g} s blasts\n")
         results["floor"] = floor = raw_floor(redis_server.url, args)
+        results["http_floor"] = http_floor(args.seconds)
         runs = [("after, 1 worker", 1, None, True, True)]
         runs.append((f"after, default ({os.cpu_count()} workers)", None, None, True, False))
         if args.before:
@@ -603,6 +669,12 @@ def summary(results: dict, floor: dict, runs) -> None:
             )
     one, default = results[runs[0][0]]["throughput"], results[runs[1][0]]["throughput"]
     key = "sse, 1 msg/POST, 16 in flight"
+    for app, floor_stats in results["http_floor"].items():
+        print(
+            f"  1 worker, SSE singles 16 in flight: CPU per relayed message = "
+            f"{one[key]['cpu_ms_per_message'] / floor_stats['cpu_ms']:.1f}x a POST to {app} "
+            f"({floor_stats['cpu_ms']:.3f} ms), msg/s = {one[key]['per_second'] / floor_stats['per_second']:.2f}x its req/s"
+        )
     print(
         f"  default workers / 1 worker, SSE singles 16 in flight: {default[key]['per_second'] / one[key]['per_second']:.2f}x"
     )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import redis
-from flask import Flask, Response
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import api, config, delivery, errors, logs, metrics, ops, pages, state
 from .config import Settings
+from .headers import security_headers
+from .shortcut import SendShortcut
 from .version import __version__
 
 __all__ = ["create_app", "__version__"]
@@ -35,24 +37,11 @@ def create_app(
     app.register_blueprint(pages.bp)
     app.register_blueprint(ops.bp)
     metrics.init_app(app)
-    app.after_request(_security_headers)
+    app.after_request(security_headers)
+    # POST /v1/messages, the one request per relayed message, skips Flask's per-request machinery.
+    app.wsgi_app = SendShortcut(app.wsgi_app, app.extensions["signaling"])  # type: ignore[method-assign]
     if settings.proxy_hops:
         # The platform's proxy appends the client address to X-Forwarded-For.
         proxied = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)
         app.wsgi_app = proxied  # type: ignore[method-assign]
     return app
-
-
-def _security_headers(response: Response) -> Response:
-    headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    # Tokens may ride in EventSource URLs; never leak them in a Referer.
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    if response.mimetype == "text/html":
-        headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
-            "style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-            "frame-ancestors 'none'",
-        )
-    return response

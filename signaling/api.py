@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Request
 
 from . import validation as v
-from .auth import authenticate, bearer_token, unauthorized
+from .auth import authenticate, bearer_token, session_of, unauthorized
 from .errors import Problem, bad_request
 from .ice import ice_servers
 from .relay import NotAMember, OutcomeUnknown, Outgoing, Relayed, only_recipient, relay, relay_direct
+from .rooms import RoomFull
+from .sessions import PeerTaken, Session
 from .state import Signaling, signaling
-from .store import PeerTaken, RoomFull, Session
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
+# What jsonify writes (compact, ASCII), without a new encoder per call.
+_compact = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _members(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
@@ -178,9 +184,18 @@ def _parse_message(item: object) -> Outgoing:
 
 @bp.post("/messages")
 def send() -> ResponseReturnValue:
-    """One message (``{to|room, type, data}``) or a batch (``{messages: [...]}``): 202 when all were stored."""
+    """Reached only without signaling.shortcut.SendShortcut in front (which serves this route itself)."""
+    return send_messages(signaling(), request)
+
+
+def send_messages(state: Signaling, request: Request) -> Response:
+    """One message (``{to|room, type, data}``) or a batch (``{messages: [...]}``): 202 when all were stored.
+
+    Needs no Flask context: :class:`signaling.shortcut.SendShortcut` calls it
+    straight from WSGI. Errors are raised (Problem, Redis errors) for the
+    caller to map with :func:`signaling.errors.error_response`.
+    """
     body = v.json_object(request)
-    state = signaling()
     batch = "messages" in body
     items = body["messages"] if batch else [body]
     if not isinstance(items, list) or not 1 <= len(items) <= state.settings.max_batch:
@@ -189,9 +204,9 @@ def send() -> ResponseReturnValue:
     try:
         recipient = only_recipient(parsed)
         if recipient is not None and state.store.one_round_trip:
-            relayed = _relay_direct(state, parsed, recipient)
+            relayed = _relay_direct(state, request, parsed, recipient)
         else:
-            _check_rate(session := authenticate(cost=len(parsed)))
+            _check_rate(session := session_of(state, bearer_token(request), cost=len(parsed)))
             relayed = relay(state.store, session, parsed)
     except NotAMember as error:
         raise Problem(
@@ -203,11 +218,13 @@ def send() -> ResponseReturnValue:
         raise _refused(relayed)
     receipts = relayed.receipts
     if batch:
-        return jsonify(ids=[r.id for r in receipts], recipients=[r.recipients for r in receipts]), 202
-    return jsonify(id=receipts[0].id, recipients=receipts[0].recipients), 202
+        answer: dict[str, object] = {"ids": [r.id for r in receipts], "recipients": [r.recipients for r in receipts]}
+    else:
+        answer = {"id": receipts[0].id, "recipients": receipts[0].recipients}
+    return Response(_compact(answer) + "\n", 202, mimetype="application/json")
 
 
-def _relay_direct(state: Signaling, parsed: list[Outgoing], recipient: str) -> Relayed:
+def _relay_direct(state: Signaling, request: Request, parsed: list[Outgoing], recipient: str) -> Relayed:
     """The sender's TOUCH and SEND in one round trip (one Redis, one recipient): 401 and 429 as usual."""
     token = state.tokens.parse(bearer_token(request))
     if token is None:

@@ -7,11 +7,12 @@ session is still live, so views get a :class:`Session` or a 401.
 
 from __future__ import annotations
 
-from flask import Request, request
+from flask import request
+from werkzeug.wrappers import Request
 
 from .errors import Problem
-from .state import signaling
-from .store import Session
+from .sessions import Session
+from .state import Signaling, signaling
 
 
 def authenticate(cost: int = 0) -> Session:
@@ -19,8 +20,12 @@ def authenticate(cost: int = 0) -> Session:
 
     ``cost`` charges the session's send-rate bucket (messages in a send).
     """
-    state = signaling()
-    parsed = state.tokens.parse(bearer_token(request))
+    return session_of(signaling(), bearer_token(request), cost)
+
+
+def session_of(state: Signaling, token: str, cost: int = 0) -> Session:
+    """:func:`authenticate` for a token already taken from the request."""
+    parsed = state.tokens.parse(token)
     if parsed is None:
         raise unauthorized("The session token is not valid")
     session = state.store.touch(parsed[0], parsed[1], cost)

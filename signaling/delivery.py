@@ -26,8 +26,9 @@ from . import validation as v
 from .auth import authenticate, unauthorized
 from .config import Settings
 from .errors import Problem
+from .mailboxes import Mail
+from .sessions import Session
 from .state import Signaling, signaling
-from .store import Mail, Session
 
 bp = Blueprint("delivery", __name__, url_prefix="/v1")
 log = logging.getLogger(__name__)

@@ -12,22 +12,28 @@ import json
 
 SERVER_EVENTS = frozenset({"peer-joined", "peer-left", "session-ended"})
 
+# json.dumps builds a new encoder on every call unless all its options are the
+# defaults; one envelope per message made that a fifth of a batch's time.
+_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
 
 def envelope(kind: str, data: object, sender: str, sender_name: str, room: str | None = None) -> str:
     """Serialise an envelope without its ``id``/``ts``, which come from the stream id."""
     body: dict[str, object] = {"type": kind, "data": data, "from": sender, "from_name": sender_name}
     if room is not None:
         body["room"] = room
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return _compact(body)
 
 
 def envelope_prefix(kind: str, data: object, sender: str) -> str:
     """A direct envelope without its name and closing brace, which TOUCH_SEND adds from the session.
 
     The completed envelope is :func:`envelope` ``(kind, data, sender, name)``.
+    ``kind`` and ``sender`` are validated tokens (``validation.TYPE`` and
+    ``PEER_ID``: letters, digits and ``._:-``), so they need no escaping and
+    only ``data`` goes through the encoder: this runs once per message sent.
     """
-    body: dict[str, object] = {"type": kind, "data": data, "from": sender}
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)[:-1]
+    return '{"type":"%s","data":%s,"from":"%s"' % (kind, _compact(data), sender)
 
 
 def delivered(stream_id: str, stored: str) -> str:

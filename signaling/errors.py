@@ -48,11 +48,12 @@ class Problem(Exception):
         self.extra = extra
 
 
-def problem_response(problem: Problem) -> Response:
+def problem_response(problem: Problem, path: str | None = None) -> Response:
+    """The problem+json answer; ``path`` (the ``instance``) defaults to the current request's."""
     body = {"type": PROBLEM_BASE + problem.slug, "title": problem.title, "status": problem.status}
     if problem.detail:
         body["detail"] = problem.detail
-    body["instance"] = request.path
+    body["instance"] = request.path if path is None else path
     body.update(problem.extra)
     response = Response(json.dumps(body), problem.status, mimetype="application/problem+json")
     response.headers.update(problem.headers)
@@ -73,13 +74,14 @@ _SLUGS = {
 }
 
 
-def _http_error(error: HTTPException) -> Response:
+def http_error_response(error: HTTPException, path: str) -> Response:
+    """Werkzeug's HTTP errors (404, 405, 413, ...) as problems."""
     slug = _SLUGS.get(error.code or 500, "http-error")
-    detail = error.description if error.code != 404 else f"No such endpoint: {request.path}"
+    detail = error.description if error.code != 404 else f"No such endpoint: {path}"
     problem = Problem(error.code or 500, slug, error.name, detail)
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
         problem.headers["Allow"] = ", ".join(error.valid_methods)
-    return problem_response(problem)
+    return problem_response(problem, path)
 
 
 # Redis could not be reached, or said "not now": retrying shortly can succeed.
@@ -108,23 +110,34 @@ def store_unavailable() -> Problem:
     )
 
 
-def _redis_error(error: RedisError) -> Response:
+def redis_error_response(error: RedisError, path: str) -> Response:
     """An outage is a 503 the client retries; any other Redis error is our bug: a 500 with its traceback."""
     metrics.redis_error(error)
     if not isinstance(error, UNAVAILABLE):
         log.error("redis error: %s", type(error).__name__, exc_info=error)
-        return problem_response(Problem(500, "internal-error", "Internal server error"))
+        return problem_response(Problem(500, "internal-error", "Internal server error"), path)
     log.warning("redis unavailable: %s", type(error).__name__)
-    return problem_response(store_unavailable())
+    return problem_response(store_unavailable(), path)
 
 
-def _unexpected(error: Exception) -> Response:
-    log.exception("unhandled error")
-    return problem_response(Problem(500, "internal-error", "Internal server error"))
+def unexpected_response(error: Exception, path: str) -> Response:
+    log.error("unhandled error", exc_info=error)
+    return problem_response(Problem(500, "internal-error", "Internal server error"), path)
+
+
+def error_response(error: Exception, path: str) -> Response:
+    """What any error raised by a view becomes; the same mapping as the handlers :func:`init_app` registers."""
+    if isinstance(error, Problem):
+        return problem_response(error, path)
+    if isinstance(error, HTTPException):
+        return http_error_response(error, path)
+    if isinstance(error, RedisError):
+        return redis_error_response(error, path)
+    return unexpected_response(error, path)
 
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(Problem, problem_response)
-    app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(RedisError, _redis_error)
-    app.register_error_handler(Exception, _unexpected)
+    app.register_error_handler(HTTPException, lambda error: http_error_response(error, request.path))
+    app.register_error_handler(RedisError, lambda error: redis_error_response(error, request.path))
+    app.register_error_handler(Exception, lambda error: unexpected_response(error, request.path))

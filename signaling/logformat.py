@@ -21,26 +21,26 @@ def _fields(record: logging.LogRecord) -> dict[str, Any]:
     return getattr(record, "fields", None) or {}
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, severity, logger, message, pid and the record's fields.
-
-    The timestamp text is made once per second, not per line (it showed in
-    the per-message profile, bench/README.md).
-    """
+class _SecondStamps(logging.Formatter):
+    """Formats the timestamp once per second, not per line (it showed in the per-message profile, bench/README.md)."""
 
     _second = -1
     _stamp = ""
 
-    def _time(self, created: float) -> str:
-        second = int(created)
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802  # logging's name
+        second = int(record.created)
         if second != self._second:
-            self._stamp = self.formatTime(logging.makeLogRecord({"created": created}), "%Y-%m-%dT%H:%M:%S")
+            self._stamp = super().formatTime(record, datefmt)
             self._second = second
         return self._stamp
 
+
+class JsonFormatter(_SecondStamps):
+    """One JSON object per line: time, level, severity, logger, message, pid and the record's fields."""
+
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": self._time(record.created),
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
             "level": record.levelname,
             "severity": record.levelname,  # what Google Cloud Logging reads from a JSON line
             "logger": record.name,
@@ -53,7 +53,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-class TextFormatter(logging.Formatter):
+class TextFormatter(_SecondStamps):
     """``12:00:01 INFO signaling.access: GET /v1/events 200  ms=1.2 request_id=...`` for a terminal."""
 
     def __init__(self) -> None:

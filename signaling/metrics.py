@@ -36,7 +36,8 @@ SENT = Counter("signaling_messages_sent_total", "Messages accepted into a recipi
 DELIVERED = Counter("signaling_messages_delivered_total", "Messages handed to a reader, by transport", ["transport"])
 DELIVERY_DELAY = Histogram(
     "signaling_delivery_delay_seconds",
-    "From the message entering the mailbox (its stream id's time) to being handed to a reader",
+    "From messages entering the mailbox (their stream id's time) to being handed to a reader; "
+    "one sample per millisecond of storing (a batch sent at once counts once)",
     ["transport"],
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
@@ -60,9 +61,14 @@ def delivered(transport: str, entries: list[tuple[str, str]]) -> None:
     counter, histogram = _delivery_children(transport)
     counter.inc(len(entries))
     now_ms = time.time() * 1000
+    last = ""
     for stream_id, _ in entries:
+        stamp = stream_id.partition("-")[0]
+        if stamp == last:
+            continue  # stored in the same millisecond (one send's batch): one sample for them all
+        last = stamp
         try:
-            stamped = int(stream_id.partition("-")[0])
+            stamped = int(stamp)
         except ValueError:
             continue
         # Redis's clock stamps the id; a little skew against ours is clamped to zero.
@@ -124,13 +130,18 @@ def _children(endpoint: str, method: str, status: int) -> tuple[Counter, Histogr
     return found
 
 
-def _count(response: Response) -> Response:
-    rule = request.url_rule
-    counter, latency = _children(rule.rule if rule is not None else "unmatched", request.method, response.status_code)
+def count_request(endpoint: str, method: str, status: int, started: float | None) -> None:
+    """One answered request and, when its start is known, its time to the response."""
+    counter, latency = _children(endpoint, method, status)
     counter.inc()
-    started = g.get("metrics_started")
     if started is not None:
         latency.observe(time.perf_counter() - started)
+
+
+def _count(response: Response) -> Response:
+    rule = request.url_rule
+    endpoint = rule.rule if rule is not None else "unmatched"
+    count_request(endpoint, request.method, response.status_code, g.get("metrics_started"))
     return response
 
 

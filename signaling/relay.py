@@ -14,7 +14,9 @@ import redis
 
 from . import metrics
 from .envelope import envelope, envelope_prefix
-from .store import FULL, OFFLINE, OVER_SHARE, Session, Store
+from .mailboxes import FULL, OFFLINE, OVER_SHARE
+from .sessions import Session
+from .store import Store
 
 
 class Outgoing(NamedTuple):

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from typing import Any
 
-from flask import Request
+from werkzeug.wrappers import Request
 
 from . import textrules
 from .directory import decode_cursor
@@ -19,6 +19,8 @@ TYPE = re.compile(r"[A-Za-z][A-Za-z0-9._:-]{0,63}")
 CURSOR = re.compile(r"0|[0-9]{1,19}-[0-9]{1,19}")
 CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 NAME_MAX = textrules.NAME_MAX
+# One encoder for the check below (json.dumps with options builds one per call).
+_strict_json = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
 
 
 def json_content(request: Request) -> None:
@@ -47,7 +49,7 @@ def json_object(request: Request) -> dict[str, Any]:
     json_content(request)
     try:
         data = request.get_json(force=True, silent=True)
-        json.dumps(data, ensure_ascii=False, allow_nan=False).encode()
+        _strict_json(data).encode()
     except (ValueError, RecursionError):
         data = None
     if not isinstance(data, dict):

@@ -1,4 +1,4 @@
-"""gunicorn's own answers to requests it cannot parse are problem+json (signaling/problem_worker.py).
+"""gunicorn's own answers to requests it cannot parse are problem+json (signaling/worker.py).
 
 Raw sockets, because a well-behaved HTTP client would not send these.
 """

@@ -8,8 +8,8 @@ import time
 import fakeredis
 import pytest
 
+from signaling import clock as clock_module
 from signaling import create_app
-from signaling import store as store_module
 from signaling.config import load
 from tests.unit.spec_check import SpecCheckedClient
 
@@ -99,7 +99,7 @@ def clock(monkeypatch):
             self.ms += int(seconds * 1000)
 
     fake = Clock()
-    monkeypatch.setattr(store_module, "now_ms", lambda: fake.ms)
+    monkeypatch.setattr(clock_module, "now_ms", lambda: fake.ms)
     return fake
 
 

@@ -75,3 +75,22 @@ def test_a_woken_idle_stream_reads_and_delivers_in_order(make_app):
         assert got == [0, 1, 2, 3, 4]
     finally:
         stream.close()
+
+
+def test_delivery_delay_is_sampled_once_per_stored_millisecond():
+    """A batch stored by one send shares its millisecond: one histogram sample, every message counted."""
+    from prometheus_client import REGISTRY
+
+    from signaling import metrics
+
+    def values() -> tuple[float, float]:
+        labels = {"transport": "unit"}
+        return (
+            REGISTRY.get_sample_value("signaling_messages_delivered_total", labels) or 0.0,
+            REGISTRY.get_sample_value("signaling_delivery_delay_seconds_count", labels) or 0.0,
+        )
+
+    before = values()
+    metrics.delivered("unit", [("1000-0", "{}"), ("1000-1", "{}"), ("1000-2", "{}"), ("1001-0", "{}")])
+    after = values()
+    assert (after[0] - before[0], after[1] - before[1]) == (4, 2)

@@ -61,6 +61,7 @@ def test_the_graph_is_read():
     graph = import_graph()
     # A few edges that must exist, so an empty (misparsed) graph cannot pass.
     assert "errors" in graph["auth"] and "store" in graph["state"] and "api" in graph["__init__"]
+    assert {"sessions", "rooms", "mailboxes"} <= graph["store"] and "mailboxes" in graph["rooms"]
 
 
 def test_the_finder_finds_a_cycle():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from signaling import notes
+from signaling.envelope import envelope
 from signaling.hub import NOTES_MAX, Waiter
-from signaling.store import envelope
 
 
 @pytest.fixture

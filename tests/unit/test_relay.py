@@ -8,7 +8,7 @@ import pytest
 import redis
 
 from signaling.relay import NotAMember, OutcomeUnknown, Outgoing, relay
-from signaling.store import Session
+from signaling.sessions import Session
 from tests.unit.mail import entries
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from signaling.envelope import envelope
-from signaling.store import FULL, OFFLINE, next_id
+from signaling.mailboxes import FULL, OFFLINE, next_id
 from tests.unit.mail import entries
 
 

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from signaling.store import RoomFull, Store
+from signaling.rooms import RoomFull
+from signaling.store import Store
 from tests.unit.mail import entries, sid_of
 
 

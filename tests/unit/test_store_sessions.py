@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from signaling.directory import decode_cursor, encode_cursor
-from signaling.store import PeerTaken
+from signaling.sessions import PeerTaken
 
 
 @pytest.fixture
