@@ -8,10 +8,7 @@
 #   - a virtualenv in .venv with requirements-dev.txt
 #   - pytest inside a private network namespace (loopback only), so WebRTC
 #     media and every test request stay on 127.0.0.1.
-#   - two pytest-xdist workers (-n 2 --dist loadgroup): a file's tests stay on one
-#     worker, every browser test on one worker (tests/conftest.py groups them), so
-#     the browser tests run beside the rest instead of after it.
-# Extra arguments go to pytest, e.g. `scripts/test.sh tests/unit -x` (`-n 0`: one process).
+# Extra arguments go to pytest, e.g. `scripts/test.sh tests/unit -x`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,4 +47,4 @@ ts_found=$(node -p "try { require('./static/js/client/node_modules/typescript/pa
 # Root can make a network namespace directly; others need a user namespace too.
 unshare_flags=(-n)
 [ "$(id -u)" = 0 ] || unshare_flags=(-r -n)
-exec unshare "${unshare_flags[@]}" -- sh -c 'ip link set lo up && exec .venv/bin/python -m pytest -n 2 --dist loadgroup "$@"' sh "$@"
+exec unshare "${unshare_flags[@]}" -- sh -c 'ip link set lo up && exec .venv/bin/python -m pytest "$@"' sh "$@"

@@ -33,12 +33,3 @@ def app_server_factory(redis_server):
     for server in started:
         server.discard()
 
-
-def pytest_collection_modifyitems(config, items):
-    """Groups for ``pytest -n 2 --dist loadgroup`` (scripts/test.sh): a file's tests stay on one
-    worker (they share its servers and its Chromium), and all browser files share one worker, so
-    two Chromiums with live WebRTC calls never compete for the two cores while the other worker
-    runs the rest. Without pytest-xdist the marks do nothing."""
-    for item in items:
-        path = item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group("e2e" if path.startswith("tests/e2e/") else path))
