@@ -171,9 +171,17 @@ def post_worker_init(worker):
     when to reconnect (to another instance). Messages are never at risk: they
     live in Redis, and the client resumes from its ``Last-Event-ID``/cursor.
     """
+    import logging
     import signal
 
     import gevent
+
+    # gevent records where every greenlet was spawned (a chain of frame records
+    # per greenlet, for debugging tools): about 1 KB per open stream, unused.
+    gevent.config.track_greenlet_tree = False
+    # Nothing logs thread names, and asking for one makes threading keep a
+    # _DummyThread (about 0.5 KB) for every greenlet that logged, e.g. each stream.
+    logging.logThreads = False
 
     state = getattr(worker.wsgi, "extensions", {}).get("signaling")
     if state is None:

@@ -185,7 +185,7 @@ def short_requests(port: int, stop: threading.Event, results: list) -> None:
             status, _ = a.request("POST", "/v1/messages", {"to": b.id, "type": "x", "data": 1}, a.auth)
             results.append(("send", status, (time.perf_counter() - t) * 1000))
             t = time.perf_counter()
-            status, _ = a.request("POST", "/v1/sessions/me/heartbeat", None, a.auth)
+            status, _ = a.request("POST", "/v1/sessions/me/heartbeat", {}, a.auth)
             results.append(("heartbeat", status, (time.perf_counter() - t) * 1000))
             a.close()
             b.close()
@@ -275,13 +275,22 @@ def main() -> int:
         )
         ok = [s for s in short if s[1] in (201, 202, 200)]
         slow = max((s[2] for s in short), default=0)
-        print(f"short requests meanwhile: {len(ok)} of {len(short)} answered OK, slowest {slow:.0f} ms")
+        failed: dict[str, int] = {}
+        for what, status, _ in short:
+            if status not in (201, 202, 200):
+                failed[f"{what} {status}"] = failed.get(f"{what} {status}", 0) + 1
+        print(
+            f"short requests meanwhile: {len(ok)} of {len(short)} answered OK "
+            f"(p50 {statistics.median(s[2] for s in short) if short else 0:.0f} ms, slowest {slow:.0f} ms); "
+            f"not OK: {failed or 'none'}"
+        )
         results.update(
             refused=len(refused),
             refused_with_retry_after=with_retry,
             storm_refusals=extra.refusals(),
             short_ok=len(ok),
             short=len(short),
+            short_failed=failed,
         )
         extra.close()
         if args.json:

@@ -33,7 +33,7 @@ class Settings:
 
     presence_ttl: float = 45.0
     heartbeat_interval: float = 15.0
-    keepalive_interval: float = 15.0
+    keepalive_interval: float = 30.0
     stream_max_duration: float = 300.0
     sse_retry_ms: int = 2000
     longpoll_max_wait: float = 25.0
@@ -193,7 +193,10 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
 
     presence_ttl = _number(env, "PRESENCE_TTL", 45.0, minimum=3)
     heartbeat = _number(env, "HEARTBEAT_INTERVAL", presence_ttl / 3, minimum=1)
-    keepalive = _number(env, "SSE_KEEPALIVE", min(15.0, presence_ttl / 3), minimum=0.1)
+    # Keep-alives only keep proxies from closing an idle stream (Heroku's router
+    # and most load balancers close after 55-60 s of silence); at 10,000 idle
+    # streams they are most of a worker's idle CPU (bench/README.md), so no more often than needed.
+    keepalive = _number(env, "SSE_KEEPALIVE", min(30.0, presence_ttl * 2 / 3), minimum=0.1)
     if heartbeat >= presence_ttl or keepalive >= presence_ttl:
         raise ConfigError("HEARTBEAT_INTERVAL and SSE_KEEPALIVE must be shorter than PRESENCE_TTL")
 

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from typing import Any, cast
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
@@ -25,15 +25,20 @@ from . import disconnect, metrics, notes
 from . import validation as v
 from .auth import authenticate, unauthorized
 from .config import Settings
-from .errors import Problem
+from .errors import PROBLEM_BASE, Problem
 from .mailboxes import Mail
 from .sessions import Session
 from .state import Signaling, signaling
+from .sweep import Sweep, Watched
 
 bp = Blueprint("delivery", __name__, url_prefix="/v1")
 log = logging.getLogger(__name__)
 READ_COUNT = 100
 BUSY_RETRY_AFTER = 5  # seconds a refused stream is told to wait (the client adds jitter)
+
+
+FULL_TITLE = "Too many waiting clients"
+FULL_DETAIL = "This instance holds as many streams as it can; retry after the given delay"
 
 
 class Slots:
@@ -48,13 +53,17 @@ class Slots:
         self.limit = limit
         self.used = 0
 
+    @property
+    def full(self) -> bool:
+        return self.used >= self.limit
+
     def take(self) -> None:
-        if self.used >= self.limit:
+        if self.full:
             raise Problem(
                 503,
                 "too-many-streams",
-                "Too many waiting clients",
-                "This instance holds as many streams as it can; retry after the given delay",
+                FULL_TITLE,
+                FULL_DETAIL,
                 headers={"Retry-After": str(BUSY_RETRY_AFTER)},
             )
         self.used += 1
@@ -64,6 +73,7 @@ class Slots:
 
 
 OPEN_QUEUE_SECONDS = 60.0  # how long a new stream may wait for its turn to open before a 503
+NEVER = float("inf")
 BUSY_READ_RETRY = 1.0  # seconds before an open stream retries a read the busy pool could not serve
 
 
@@ -130,11 +140,58 @@ class Openings:
         return leave
 
 
+class RefuseWhenFull:
+    """WSGI front door: while every slot is taken, a new event stream is refused before Flask runs.
+
+    When thousands of clients reconnect at once (2x the limit in
+    bench/streams.py), each refusal through Flask (request context, routing,
+    error handler, access log) cost the one worker CPU that short requests
+    (register, send, heartbeat) then waited for. Here it is a check and a
+    prepared answer, the same 503 problem+json + Retry-After that
+    :meth:`Slots.take` gives, and no Redis work. (Not checked first: a
+    malformed ``Last-Event-ID`` is then 503 rather than 400; the retry says 400.)
+    """
+
+    PATH = "/v1/events"
+
+    def __init__(self, app: Callable[..., Any], slots: Slots) -> None:
+        self.app = app
+        self.slots = slots
+        self.refused = 0
+        body = {
+            "type": PROBLEM_BASE + "too-many-streams",
+            "title": FULL_TITLE,
+            "status": 503,
+            "detail": FULL_DETAIL,
+            "instance": self.PATH,
+        }
+        self._body = json.dumps(body).encode()
+        self._headers = [
+            ("Content-Type", "application/problem+json"),
+            ("Content-Length", str(len(self._body))),
+            ("Retry-After", str(BUSY_RETRY_AFTER)),
+        ]
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if self.slots.full and environ.get("PATH_INFO") == self.PATH and environ.get("REQUEST_METHOD") == "GET":
+            self.refused += 1
+            start_response("503 SERVICE UNAVAILABLE", list(self._headers))
+            return [self._body]
+        return self.app(environ, start_response)
+
+
 @bp.record_once
 def _make_slots(setup: BlueprintSetupState) -> None:
     settings = setup.app.extensions["signaling"].settings
-    setup.app.extensions["signaling.slots"] = Slots(settings.stream_limit)
+    slots = setup.app.extensions["signaling.slots"] = Slots(settings.stream_limit)
+    app = cast(Flask, setup.app)
+    front = app.extensions["signaling.front"] = RefuseWhenFull(app.wsgi_app, slots)
+    app.wsgi_app = front  # type: ignore[method-assign]
     setup.app.extensions["signaling.openings"] = Openings(4 * settings.redis_max_connections)
+    store = setup.app.extensions["signaling"].store
+    setup.app.extensions["signaling.sweep"] = Sweep(
+        store.redis, lambda peer: tuple(store.peer_keys(peer)[:2]), settings.hub_recheck_interval
+    )
 
 
 def _slots() -> Slots:
@@ -219,51 +276,102 @@ def events() -> Response:
     opened = None
     try:
         opened = current_app.extensions["signaling.openings"].enter()
-        session = authenticate()
+        session = _authenticate_opening()
         state = signaling()
-        frames = _stream(state, session.peer_id, session.sid, cursor, request.environ, opened)
-        bounded = _bounded(frames, request.environ, state.settings)
+        sweep = cast(Sweep, current_app.extensions["signaling.sweep"])
+        frames = _stream(state, session.peer_id, session.sid, cursor, request.environ, opened, sweep)
+        body = Writes(frames, _write_timer(request.environ), state.settings, (slots.give, opened))
         headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-        response = Response(bounded, mimetype="text/event-stream", headers=headers)
+        # ``body`` yields bytes and closes itself: passed through as it is, without
+        # werkzeug's encoding generator and closing wrapper (see Writes).
+        return Response(body, mimetype="text/event-stream", headers=headers, direct_passthrough=True)
     except BaseException:
         if opened is not None:
             opened()
         slots.give()
         raise
-    # Runs when the server closes the response, even one never iterated.
-    response.call_on_close(slots.give)
-    response.call_on_close(opened)
-    return response
 
 
-def _bounded(frames: Generator[str, None, None], environ: dict[str, Any], settings: Settings) -> Iterator[str]:
-    """Give every write of ``frames`` a deadline, so a reader that stops reading cannot hold the stream.
+OPEN_BUSY_ATTEMPTS = 3  # tries of an opening stream's token check while the pool is busy
 
-    gunicorn's gevent worker writes what the generator yields with a blocking
+
+def _authenticate_opening() -> Session:
+    """:func:`authenticate`, trying again shortly while every pooled connection is in use.
+
+    When thousands of streams open at once on a saturated worker, a few
+    waited past the pool's timeout for a connection (10,000 at once: 21
+    answered 503 store-unavailable although Redis was fine). Nothing was sent
+    to Redis then, so trying again is safe; a real failure is not retried.
+    """
+    for attempt in range(OPEN_BUSY_ATTEMPTS):
+        try:
+            return authenticate()
+        except RedisConnectionError as error:
+            if not _pool_busy(error) or attempt == OPEN_BUSY_ATTEMPTS - 1:
+                raise
+            time.sleep(BUSY_READ_RETRY)
+    raise AssertionError("unreachable")
+
+
+class Writes:
+    """The event stream's body: ``frames`` as bytes, each write with a deadline; closing runs ``on_close``.
+
+    Deadline: gunicorn's gevent worker writes what it gets with a blocking
     ``sendall``; a client that never reads would park that write (and the
     frames it holds) forever, past STREAM_MAX_DURATION. A gevent timer armed
     as a frame is handed over and cancelled when the next one is asked for
     covers exactly that write: if it fires, the write raises a socket
-    timeout, gunicorn drops the connection and closes this generator. The
+    timeout, gunicorn drops the connection and closes this body. The
     deadline is the shorter of SSE_WRITE_TIMEOUT and what is left of the
-    stream's maximum duration. (A timer, not a socket timeout: the hang-up
-    watcher is blocked in a read on the same socket and must not time out.)
+    stream's maximum duration. (A timer, not a socket timeout, which would
+    stay on a kept-alive connection after the stream.)
+
+    An iterator object rather than a generator wrapped by werkzeug's encoder
+    and ClosingIterator: every idle stream's greenlet keeps its stack while
+    it waits, and each of those levels was part of it. ``close`` runs when
+    the server closes the response, even one never iterated, so the stream's
+    slot and opening turn always come back.
     """
-    timer = _write_timer(environ)
-    if timer is None:
-        yield from frames
-        return
-    end = time.monotonic() + settings.stream_max_duration + settings.sse_write_timeout
-    try:
-        for frame in frames:
-            left = max(0.05, min(settings.sse_write_timeout, end - time.monotonic()))
-            deadline = timer(left, TimeoutError("SSE write timed out"))
-            try:
-                yield frame
-            finally:
-                deadline.cancel()
-    finally:
-        frames.close()
+
+    __slots__ = ("_frames", "_timer", "_deadline", "_end", "_timeout", "_on_close")
+
+    def __init__(
+        self,
+        frames: Generator[str, None, None],
+        timer: Callable[..., Any] | None,
+        settings: Settings,
+        on_close: tuple[Callable[[], None], ...],
+    ) -> None:
+        self._frames = frames
+        self._timer = timer
+        self._deadline: Any = None
+        self._timeout = settings.sse_write_timeout
+        self._end = time.monotonic() + settings.stream_max_duration + settings.sse_write_timeout
+        self._on_close = on_close
+
+    def __iter__(self) -> Writes:
+        return self
+
+    def __next__(self) -> bytes:
+        self._disarm()  # the previous frame was written
+        frame = next(self._frames)
+        if self._timer is not None:
+            left = max(0.05, min(self._timeout, self._end - time.monotonic()))
+            self._deadline = self._timer(left, TimeoutError("SSE write timed out"))
+        return frame.encode()
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def close(self) -> None:
+        self._disarm()
+        try:
+            self._frames.close()
+        finally:
+            for call in self._on_close:
+                call()
 
 
 def _write_timer(environ: dict[str, Any]) -> Callable[..., Any] | None:
@@ -283,7 +391,13 @@ def _read_count(settings: Settings) -> int:
 
 
 def _stream(
-    state: Signaling, peer: str, sid: str, cursor: str, environ: dict[str, Any], opened: Callable[[], None]
+    state: Signaling,
+    peer: str,
+    sid: str,
+    cursor: str,
+    environ: dict[str, Any],
+    opened: Callable[[], None],
+    sweep: Sweep,
 ) -> Generator[str, None, None]:
     """Yield SSE frames until the stream's time is up, the session ends, the client hangs up or the server drains.
 
@@ -292,7 +406,8 @@ def _stream(
     ends for any reason but the session's end or a drain, the peer's
     departure is checked a grace period later (signaling/departures.py).
     ``opened`` gives back the stream's turn to open (:class:`Openings`)
-    once its first read is done.
+    once its first read is done. After that read the stream does not re-read
+    by itself: ``sweep`` wakes it if mail was stored and its wake-up lost.
     """
     s = state.settings
     retry = f"retry: {s.sse_retry_ms}\n\n"
@@ -300,6 +415,7 @@ def _stream(
     count = _read_count(s)
     waiter = state.hub.watch(peer)
     hangup = disconnect.watch(environ, waiter.wake)
+    watched: Watched | None = None
     ended = False
     try:
         ready = json.dumps({"peer_id": peer, "cursor": cursor, "keepalive": s.keepalive_interval})
@@ -307,12 +423,12 @@ def _stream(
         ack, opening = True, True
         unacknowledged = 0
         next_keepalive = time.monotonic() + s.keepalive_interval
-        next_read = time.monotonic() + s.hub_recheck_interval
+        retry_read = NEVER  # set only while a read waits for a busy pool
         woken = True
         while True:
             if hangup is not None and hangup.hung_up:
                 return
-            due = time.monotonic() >= next_read
+            due = time.monotonic() >= retry_read
             if woken or due:
                 pending = waiter.take()
                 if opening or due:
@@ -331,12 +447,16 @@ def _stream(
                         raise
                     # Every pooled connection is in use (a busy worker), Redis is fine:
                     # keep the stream and read again shortly instead of ending it.
-                    mail, next_read = None, time.monotonic() + BUSY_READ_RETRY
+                    mail, retry_read = None, time.monotonic() + BUSY_READ_RETRY
                 if mail is not None:
                     if opening:
                         opened()
+                        # From here the process-wide sweep (signaling/sweep.py) stands in
+                        # for a periodic read: it wakes this stream if mail waits unnoticed.
+                        watched = Watched(peer, sid, cursor, waiter.wake)
+                        sweep.add(watched)
                     ack = opening = False
-                    next_read = time.monotonic() + s.hub_recheck_interval
+                    retry_read = NEVER
                     if not mail.alive:
                         ended = True
                         yield "event: session-ended\ndata: {}\n\n"
@@ -345,6 +465,8 @@ def _stream(
                     more = len(mail.entries) == count
                 if entries:
                     cursor = entries[-1][0]
+                    if watched is not None:
+                        watched.cursor = cursor
                     metrics.delivered("sse", entries)
                     yield from _frames(entries, s.sse_buffer_bytes)
                     unacknowledged += len(entries)
@@ -370,13 +492,15 @@ def _stream(
                 # Keeps proxies from closing an idle stream; it does not refresh presence.
                 yield ": keep-alive\n\n"
                 next_keepalive = now + s.keepalive_interval
-            woken = waiter.wait(min(next_keepalive, deadline, next_read) - now)
+            woken = waiter.wait(min(next_keepalive, deadline, retry_read) - now)
     except RedisError as error:
         metrics.redis_error(error)
         log.warning("stream ended: store unavailable (%s)", type(error).__name__)
         yield retry
     finally:
         opened()
+        if watched is not None:
+            sweep.remove(watched)
         if hangup is not None:
             hangup.stop()
         state.hub.release(waiter)

@@ -23,28 +23,42 @@ SOCKET_KEYS = ("gunicorn.socket", "signaling.socket")
 
 
 class HangUpWatcher:
-    """Calls ``on_hangup`` once when the client closes its end of the connection."""
+    """Calls ``on_hangup`` once when the client closes its end of the connection.
+
+    A libev read watcher on the socket with a callback, not a greenlet
+    blocked in ``recv``: with 10,000 idle streams a greenlet each cost about
+    6 KB (its saved stack and spawn record) for nothing but waiting. The
+    callback runs in gevent's hub, so it must not block: it peeks without
+    waiting (MSG_DONTWAIT on the underlying socket).
+    """
+
+    __slots__ = ("hung_up", "_sock", "_on_hangup", "_io")
 
     def __init__(self, sock: socket.socket, on_hangup: Callable[[], None]) -> None:
-        import gevent
+        from gevent import get_hub
 
         self.hung_up = False
-        self._sock = sock
+        self._sock = getattr(sock, "_sock", sock)  # gevent's socket wraps the real one
         self._on_hangup = on_hangup
-        self._greenlet = gevent.spawn(self._watch)
+        self._io = get_hub().loop.io(sock.fileno(), 1)  # 1: readable
+        self._io.start(self._readable)
 
-    def _watch(self) -> None:
+    def _readable(self) -> None:
         try:
-            data = self._sock.recv(1, socket.MSG_PEEK)
+            data = self._sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return  # woken without data (spurious): keep watching
         except OSError:
             data = b""
+        self._io.stop()
         if data:
             return  # the client sent something (pipelining); not a hang-up
         self.hung_up = True
         self._on_hangup()
 
     def stop(self) -> None:
-        self._greenlet.kill(block=False)
+        self._io.stop()
+        self._io.close()
 
 
 def watch(environ: dict[str, Any], on_hangup: Callable[[], None]) -> HangUpWatcher | None:

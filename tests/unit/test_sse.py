@@ -93,7 +93,7 @@ def test_the_first_frame_is_retry_and_ready_before_any_wait(open_stream, peers, 
     stream = open_stream(bob_h)
     retry, event, data = stream.frame().split("\n")
     assert retry == "retry: 2000" and event == "event: ready"
-    assert json.loads(data[len("data: ") :]) == {"peer_id": bob, "cursor": "0", "keepalive": 15.0}
+    assert json.loads(data[len("data: ") :]) == {"peer_id": bob, "cursor": "0", "keepalive": 30.0}
     assert waits == [], "ready is sent at once, not after a wait"
     assert stream.response.headers["Cache-Control"] == "no-store"
     assert stream.response.headers["X-Accel-Buffering"] == "no"

@@ -30,6 +30,32 @@ def test_a_stream_over_the_limit_gets_503_with_retry_after(tight):
         first.close()
 
 
+def test_at_the_limit_a_new_stream_is_refused_before_flask_or_redis_run(tight, monkeypatch):
+    """The refusal is the cheap front door (RefuseWhenFull): no token check, no store call."""
+    app = tight.application
+    _, alice, _ = register_on(tight, "Alice")
+    first = Stream(tight.get("/v1/events", headers=alice))
+    try:
+        first.frame()
+
+        def no_store_work(*args, **kwargs):
+            raise AssertionError("a refused stream reached the store")
+
+        monkeypatch.setattr(app.extensions["signaling"].store, "touch", no_store_work)
+        refused = tight.get("/v1/events?token=forged")  # through Flask this would be 401
+        assert refused.status_code == 503
+        assert refused.get_json()["type"].endswith("too-many-streams")
+        assert refused.get_json()["instance"] == "/v1/events"
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert app.extensions["signaling.front"].refused == 1
+    finally:
+        first.close()
+    monkeypatch.undo()
+    again = Stream(tight.get("/v1/events", headers=alice))  # a freed slot opens the door again
+    again.frame()
+    again.close()
+
+
 def test_short_requests_are_served_while_streams_are_at_the_limit(tight):
     bob_id, _, _ = register_on(tight, "Bob")
     _, alice, _ = register_on(tight, "Alice")
@@ -125,3 +151,33 @@ def test_drain_ends_readiness_and_wakes_every_waiter(client, state):
     state.drain()
     assert client.get("/readyz").status_code == 503
     assert state.draining.is_set() and woken == [True]
+
+
+@pytest.mark.parametrize("error, opens", [("No connection available.", True), ("Connection refused", False)])
+def test_an_opening_stream_waits_out_a_busy_pool_but_not_an_outage(client, monkeypatch, error, opens):
+    """A busy pool (every connection in use, nothing sent to Redis) is tried again; a real outage is a 503."""
+    import redis as redis_module
+
+    monkeypatch.setattr("signaling.delivery.BUSY_READ_RETRY", 0.01)
+    app = client.application
+    _, alice, _ = register_on(client, "Alice")
+    store = app.extensions["signaling"].store
+    real_touch, failures = store.touch, []
+
+    def touch(*args, **kwargs):
+        if len(failures) < 2:
+            failures.append(error)
+            raise redis_module.ConnectionError(error)
+        return real_touch(*args, **kwargs)
+
+    monkeypatch.setattr(store, "touch", touch)
+    response = client.get("/v1/events", headers=alice)
+    if opens:
+        stream = Stream(response)
+        assert "event: ready" in stream.frame()
+        stream.close()
+        assert len(failures) == 2
+    else:
+        assert response.status_code == 503
+        assert response.get_json()["type"].endswith("store-unavailable")
+        assert failures == [error], "an outage is answered at once, not retried"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import unicodedata
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +63,9 @@ def test_openapi_states_the_server_patterns():
 )
 def test_display_names(name, ok):
     assert bool(textrules.NAME.fullmatch(name)) is ok
+
+
+def test_the_browser_checks_rooms_with_the_server_pattern():
+    """static/js/room-name.js refuses exactly what the server refuses (it once refused emoji rooms the server took)."""
+    source = (Path(__file__).resolve().parents[2] / "static" / "js" / "room-name.js").read_text(encoding="utf-8")
+    assert f"new RegExp(String.raw`{textrules.ROOM_PATTERN}`, 'u')" in source
