@@ -31,4 +31,5 @@ def app_server_factory(redis_server):
 
     yield start
     for server in started:
-        server.stop()
+        server.discard()
+

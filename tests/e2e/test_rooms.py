@@ -59,7 +59,7 @@ def room_server(redis_server):
         {"REDIS_URL": redis_server.url, "SECRET_KEY": SECRET, "KEY_PREFIX": "rooms:", "PRESENCE_TTL": PRESENCE_TTL}
     )
     yield server
-    server.stop()
+    server.discard()
 
 
 @pytest.fixture(scope="module")

@@ -78,7 +78,7 @@ def _module_servers(redis_server):
     Peer.hang_up_all()
     for servers in started.values():
         for server in servers:
-            server.stop()
+            server.discard()
 
 
 @pytest.fixture

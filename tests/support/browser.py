@@ -23,11 +23,16 @@ CHROMIUM_ARGS = [
 ]
 
 
-def launch(playwright, extra_args: list[str] | None = None):
-    """Launch /usr/bin/chromium (never a downloaded browser); fail loudly if it is missing."""
+def launch_options(extra_args: list[str] | None = None) -> dict:
+    """Options for launching /usr/bin/chromium (never a downloaded browser); fail loudly if it is missing."""
     if not os.access(CHROMIUM, os.X_OK):
         raise RuntimeError(f"{CHROMIUM} is missing: run scripts/test.sh (it apt-installs chromium)")
-    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + (extra_args or []))
+    return {"executable_path": CHROMIUM, "headless": True, "args": CHROMIUM_ARGS + (extra_args or [])}
+
+
+def launch(playwright, extra_args: list[str] | None = None):
+    """A second Chromium with extra flags, for the tests that need one (the file's own comes from conftest)."""
+    return playwright.chromium.launch(**launch_options(extra_args))
 
 
 def artifact_path(name: str) -> Path:

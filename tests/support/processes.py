@@ -87,7 +87,14 @@ class RedisServer:
 class AppServer:
     """``gunicorn main:app`` (gevent worker, our gunicorn.conf.py) on a free port."""
 
-    def __init__(self, env: dict[str, str] | None = None, command: list[str] | None = None, port: int | None = None):
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        command: list[str] | None = None,
+        port: int | None = None,
+        wait: bool = True,
+    ):
+        """``wait=False``: return once gunicorn is spawned; ``wait_ready()`` later (see tests/support/spares.py)."""
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -106,12 +113,16 @@ class AppServer:
         self.command = command or [str(VENV_BIN / "gunicorn"), "main:app"]
         self.log = tempfile.NamedTemporaryFile(prefix="app-", suffix=".log", delete=False)
         self.process: subprocess.Popen | None = None
-        self.start()
+        self.start(wait)
 
-    def start(self) -> None:
+    def start(self, wait: bool = True) -> None:
         self.process = subprocess.Popen(
             self.command, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self) -> None:
         wait_until(self._healthy, timeout=30, what=f"app on port {self.port}")
 
     def _healthy(self) -> bool:
@@ -134,6 +145,12 @@ class AppServer:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             return self.process.wait(5)
+
+    def discard(self) -> None:
+        """Teardown: gunicorn's quick shutdown (SIGQUIT). A graceful stop waits up to
+        GRACEFUL_TIMEOUT for every idle keep-alive connection (about 2 s per server in
+        the suite); tests of shutdown itself call ``stop()`` in their body instead."""
+        self.stop(signal.SIGQUIT, timeout=5)
 
     def restart(self) -> None:
         self.stop()
