@@ -32,4 +32,3 @@ def app_server_factory(redis_server):
     yield start
     for server in started:
         server.discard()
-
