@@ -25,6 +25,17 @@ def test_landing_links_and_room_form(app_server, new_context):
     assert page.locator("#join-name").input_value() == "Ada"
 
 
+def test_landing_takes_an_emoji_room_as_the_server_does(app_server, new_context):
+    """The form once refused rooms the server accepts (its own, stricter rule); now it is the server's pattern."""
+    page = new_context(locale="en-US").new_page()
+    page.goto(app_server.url("/"))
+    page.fill("#room-name", "🎉party")
+    page.fill("#display-name", "Ada")
+    page.click("#room-go")
+    page.wait_for_url("**/room/%F0%9F%8E%89party")
+    assert page.locator("#join-name").input_value() == "Ada"
+
+
 def test_browser_language_picks_japanese_and_switch_changes_text(app_server, new_context):
     page = new_context(locale="ja-JP").new_page()
     page.goto(app_server.url("/"))
