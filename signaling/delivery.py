@@ -24,7 +24,7 @@ from werkzeug.wrappers import Request
 
 from . import disconnect, metrics, notes
 from . import validation as v
-from .auth import authenticate, bearer_token, session_of, unauthorized
+from .auth import authenticate, bearer_token, unauthorized
 from .config import Settings
 from .errors import PROBLEM_BASE, Problem
 from .mailboxes import Mail
@@ -213,15 +213,18 @@ def poll_messages(state: Signaling, slots: Slots, request: Request) -> Response:
     """
     cursor = v.cursor(request.args.get("cursor"))
     wait = v.bounded_number(request.args.get("wait"), "wait", 0.0, state.settings.longpoll_max_wait)
+    token = state.tokens.parse(bearer_token(request))
+    if token is None:
+        raise unauthorized("The session token is not valid")
+    peer, sid = token
     waiting = wait > 0
     if waiting:
         slots.take()
     try:
-        session = session_of(state, bearer_token(request))
         if waiting:
-            mail = _long_poll(state, session, cursor, wait)
+            mail = _long_poll(state, peer, sid, cursor, wait)
         else:
-            mail = state.store.read(session.peer_id, session.sid, cursor, READ_COUNT)
+            mail = state.store.touch_read(peer, sid, cursor, READ_COUNT)[1]
     finally:
         if waiting:
             slots.give()
@@ -234,28 +237,28 @@ def poll_messages(state: Signaling, slots: Slots, request: Request) -> Response:
     return Response(body, mimetype="application/json", headers={"Cache-Control": "no-store"})
 
 
-def _long_poll(state: Signaling, session: Session, cursor: str, wait: float) -> Mail:
+def _long_poll(state: Signaling, peer: str, sid: str, cursor: str, wait: float) -> Mail:
     started = time.monotonic()
-    mail = _wait_for_mail(state, session.peer_id, session.sid, cursor, wait)
+    mail = _wait_for_mail(state, peer, sid, cursor, wait)
     if mail.alive:
         # The next poll is due by this one's start + wait + the grace
         # (right after this answer, for a poll that waited it all out).
         grace = state.settings.departure_grace
         delay = max(grace, started + wait + grace - time.monotonic())
-        state.departures.schedule(delay, session.peer_id, session.sid, mail.activity, mail.connection)
+        state.departures.schedule(delay, peer, sid, mail.activity, mail.connection)
     return mail
 
 
 def _wait_for_mail(state: Signaling, peer: str, sid: str, cursor: str, wait: float) -> Mail:
     s = state.settings
     deadline = time.monotonic() + wait
-    # Watch before the first read: that read then both acknowledges the cursor
-    # and is the check-after-subscribe, one round trip instead of two. The
-    # channel usually is still subscribed from the previous poll. The poll
-    # itself was a request, so presence is fresh for PRESENCE_TTL, which
-    # outlasts LONGPOLL_MAX_WAIT (config.py checks).
+    # Watch before the first read: that one round trip (TOUCH_READ) then
+    # authenticates the poll, acknowledges the cursor and is the
+    # check-after-subscribe. The channel usually is still subscribed from the
+    # previous poll. The poll itself was a request, so presence is fresh for
+    # PRESENCE_TTL, which outlasts LONGPOLL_MAX_WAIT (config.py checks).
     waiter = state.hub.watch(peer)
-    ack, opening, woken = True, True, False
+    first, woken = True, False
     try:
         while True:
             pending = waiter.take()
@@ -263,8 +266,11 @@ def _wait_for_mail(state: Signaling, peer: str, sid: str, cursor: str, wait: flo
             if carried is not None and carried.entries and not carried.need_read:
                 # The wake-up carried exactly what a read would return (notes.py).
                 return Mail(True, carried.activity, carried.connection, carried.entries)
-            mail = state.store.read(peer, sid, cursor, READ_COUNT, ack=ack, opening=opening)
-            ack = opening = False
+            if first:
+                mail = state.store.touch_read(peer, sid, cursor, READ_COUNT, ack=True, opening=True)[1]
+                first = False
+            else:
+                mail = state.store.read(peer, sid, cursor, READ_COUNT, ack=False)
             remaining = deadline - time.monotonic()
             if mail.entries or not mail.alive or remaining <= 0 or state.draining.is_set():
                 return mail

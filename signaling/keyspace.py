@@ -30,7 +30,7 @@ from redis.cluster import RedisCluster
 from . import lua
 from .config import Settings
 
-SCRIPTS = ("REGISTER", "TOUCH", "SEND", "TOUCH_SEND", "READ", "END", "UPSERT", "REMOVE", "MEMBERS")
+SCRIPTS = ("REGISTER", "TOUCH", "SEND", "TOUCH_SEND", "READ", "TOUCH_READ", "END", "UPSERT", "REMOVE", "MEMBERS")
 
 
 class Keyspace:

@@ -204,16 +204,35 @@ return t
 # to keep ('' = trim nothing), count, sid, opening ('1': a new stream or poll,
 # counted in 'conn' so a departure check can tell that the peer came back)
 # Returns {0} when the session is not live, else {1, act, conn, entries}.
-READ = """
-local s = redis.call('HMGET', KEYS[2], 'sid', 'act', 'conn')
-if s[1] ~= ARGV[4] then return {0} end
-local conn = s[3] or '0'
-if ARGV[5] == '1' then conn = redis.call('HINCRBY', KEYS[2], 'conn', 1) end
-if ARGV[2] ~= '' then redis.call('XTRIM', KEYS[1], 'MINID', ARGV[2]) end
-local start = '-'
-if ARGV[1] ~= '0' then start = '(' .. ARGV[1] end
-return {1, s[2] or '0', conn, redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', ARGV[3])}
+_READ = """
+local function read(K, A)
+  local s = redis.call('HMGET', K[2], 'sid', 'act', 'conn')
+  if s[1] ~= A[4] then return {0} end
+  local conn = s[3] or '0'
+  if A[5] == '1' then conn = redis.call('HINCRBY', K[2], 'conn', 1) end
+  if A[2] ~= '' then redis.call('XTRIM', K[1], 'MINID', A[2]) end
+  local start = '-'
+  if A[1] ~= '0' then start = '(' .. A[1] end
+  return {1, s[2] or '0', conn, redis.call('XRANGE', K[1], start, '+', 'COUNT', A[3])}
+end
 """
+READ = _READ + "return read(KEYS, ARGV)\n"
+
+# A poll's authentication and its first read in one round trip: TOUCH, then
+# (for a live session) READ, in the same order as the two calls. All keys are
+# the polling peer's own ({peer:ID}), so this works on a cluster too.
+# KEYS: TOUCH's three (session, mailbox, rooms-of-peer).  ARGV: TOUCH's seven,
+# then READ's five.  Returns TOUCH's reply with READ's appended when it ran.
+TOUCH_READ = (
+    _TOUCH
+    + _READ
+    + """
+local t = touch(KEYS, {ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]})
+if t[1] == 0 then return t end
+t[7] = read({KEYS[2], KEYS[1]}, {ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12]})
+return t
+"""
+)
 
 # Ends a session atomically, returning what the caller must still announce.
 # With a departure mark it ends the session only if the peer made no request

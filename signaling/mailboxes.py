@@ -136,14 +136,24 @@ class Mailboxes:
         or poll (see signaling/sessions.py's ``depart``). A session that is not
         live reads nothing.
         """
-        keep = next_id(cursor) if ack and cursor != "0" else ""
         keys = self.space.peer_keys(peer)
-        reply = self.space.run("READ", [keys[1], keys[0]], [cursor, keep, count, sid, int(opening)])
-        if not reply or reply[0] == 0:
-            return Mail(False)
-        out = []
-        for stream_id, fields in reply[3]:
-            stream_id = text(stream_id)
-            stored = text(fields[1]) if isinstance(fields, list) else text(fields[b"e"])
-            out.append((stream_id, delivered(stream_id, stored)))
-        return Mail(True, text(reply[1]), text(reply[2]), out)
+        reply = self.space.run("READ", [keys[1], keys[0]], read_args(sid, cursor, count, ack, opening))
+        return mail_of(reply)
+
+
+def read_args(sid: str, cursor: str, count: int, ack: bool, opening: bool) -> list[Any]:
+    """READ's arguments (also the tail of TOUCH_READ's)."""
+    keep = next_id(cursor) if ack and cursor != "0" else ""
+    return [cursor, keep, count, sid, int(opening)]
+
+
+def mail_of(reply: Any) -> Mail:
+    """The :class:`Mail` in READ's reply."""
+    if not reply or reply[0] == 0:
+        return Mail(False)
+    out = []
+    for stream_id, fields in reply[3]:
+        stream_id = text(stream_id)
+        stored = text(fields[1]) if isinstance(fields, list) else text(fields[b"e"])
+        out.append((stream_id, delivered(stream_id, stored)))
+    return Mail(True, text(reply[1]), text(reply[2]), out)

@@ -17,7 +17,7 @@ from typing import Any
 from . import clock
 from .directory import Directory, Page
 from .keyspace import Keyspace, text
-from .mailboxes import Delivery, Mailboxes, delivery
+from .mailboxes import Delivery, Mail, Mailboxes, delivery, mail_of, read_args
 from .rooms import Rooms
 
 
@@ -86,6 +86,22 @@ class Sessions:
         now = clock.now_ms()
         reply = self.space.run("TOUCH", self.space.peer_keys(peer), self._touch_args(sid, now, cost))
         return self._touched(peer, sid, reply, now)
+
+    def touch_read(
+        self, peer: str, sid: str, cursor: str, count: int, ack: bool = True, opening: bool = False
+    ) -> tuple[Session | None, Mail]:
+        """:meth:`touch` then ``Mailboxes.read``, in one script call (a poll's first round trip).
+
+        The polling peer's keys share its slot, so this holds on a cluster
+        too. The session is ``None`` (and the mail not alive) when it is not live.
+        """
+        now = clock.now_ms()
+        args = self._touch_args(sid, now, 0) + read_args(sid, cursor, count, ack, opening)
+        reply = self.space.run("TOUCH_READ", self.space.peer_keys(peer), args)
+        session = self._touched(peer, sid, reply, now)
+        if session is None:
+            return None, Mail(False)
+        return session, mail_of(reply[6])
 
     @property
     def one_round_trip(self) -> bool:

@@ -48,6 +48,7 @@ class Store:
         self.allow_registration = sessions.allow_registration
         self.touch = sessions.touch
         self.touch_send = sessions.touch_send
+        self.touch_read = sessions.touch_read
         self.end_session = sessions.end_session
         self.depart = sessions.depart
         self.peers = sessions.peers

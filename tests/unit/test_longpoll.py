@@ -109,16 +109,16 @@ def test_a_message_sent_between_the_check_and_the_wait_is_delivered_without_wait
     client = checked_client(app)
     _, _, _ = register_on(client, "Alice", "alice")
     bob, bob_h, _ = register_on(client, "Bob")
-    real_read = state.store.read
+    real_check = state.store.touch_read  # the poll's first round trip: authenticate and read
     injected = []
 
-    def read_then_send(peer, sid, cursor, count=100, ack=True, opening=False):
-        mail = real_read(peer, sid, cursor, count, ack, opening)
+    def check_then_send(peer, sid, cursor, count=100, ack=True, opening=False):
+        session, mail = real_check(peer, sid, cursor, count, ack, opening)
         if state.hub.waiting and not mail.entries and not injected:
             injected.append(state.store.deliver({bob: [envelope("offer", "sdp", "alice", "Alice")]}))
-        return mail
+        return session, mail
 
-    state.store.read = read_then_send
+    state.store.touch_read = check_then_send
     body = client.get("/v1/messages?wait=20", headers=bob_h).get_json()
     assert injected, "the message went out right after the waiter's empty check"
     assert [m["data"] for m in body["messages"]] == ["sdp"]
