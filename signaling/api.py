@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Request
 
 from . import validation as v
-from .auth import authenticate, bearer_token, session_of, unauthorized
+from .auth import authenticate, bearer_token, ended, session_of, signed_session
 from .errors import Problem, bad_request
 from .ice import ice_servers
 from .relay import NotAMember, OutcomeUnknown, Outgoing, Relayed, only_recipient, relay, relay_direct
@@ -226,12 +226,10 @@ def send_messages(state: Signaling, request: Request) -> Response:
 
 def _relay_direct(state: Signaling, request: Request, parsed: list[Outgoing], recipient: str) -> Relayed:
     """The sender's TOUCH and SEND in one round trip (one Redis, one recipient): 401 and 429 as usual."""
-    token = state.tokens.parse(bearer_token(request))
-    if token is None:
-        raise unauthorized("The session token is not valid")
-    session, relayed = relay_direct(state.store, token[0], token[1], parsed, recipient)
+    peer, sid = signed_session(state, bearer_token(request))
+    session, relayed = relay_direct(state.store, peer, sid, parsed, recipient)
     if session is None:
-        raise unauthorized("The session has ended; register again")
+        raise ended()
     _check_rate(session)
     assert relayed is not None  # stored whenever the rate charge was accepted
     return relayed

@@ -25,13 +25,26 @@ def authenticate(cost: int = 0) -> Session:
 
 def session_of(state: Signaling, token: str, cost: int = 0) -> Session:
     """:func:`authenticate` for a token already taken from the request."""
+    peer, sid = signed_session(state, token)
+    session = state.store.touch(peer, sid, cost)
+    if session is None:
+        raise ended()
+    return session
+
+
+def signed_session(state: Signaling, token: str) -> tuple[str, str]:
+    """The (peer id, session id) a token was signed for, or a 401; whether it is still live is the store's to say.
+
+    For the paths that check liveness inside their own script (TOUCH_SEND, TOUCH_READ).
+    """
     parsed = state.tokens.parse(token)
     if parsed is None:
         raise unauthorized("The session token is not valid")
-    session = state.store.touch(parsed[0], parsed[1], cost)
-    if session is None:
-        raise unauthorized("The session has ended; register again")
-    return session
+    return parsed
+
+
+def ended() -> Problem:
+    return unauthorized("The session has ended; register again")
 
 
 def bearer_token(req: Request) -> str:

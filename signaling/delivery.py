@@ -24,9 +24,9 @@ from werkzeug.wrappers import Request
 
 from . import disconnect, metrics, notes
 from . import validation as v
-from .auth import authenticate, bearer_token, unauthorized
+from .auth import authenticate, bearer_token, ended, signed_session
 from .config import Settings
-from .errors import PROBLEM_BASE, Problem
+from .errors import Problem, problem_response
 from .mailboxes import Mail
 from .sessions import Session
 from .state import Signaling, signaling
@@ -38,8 +38,15 @@ READ_COUNT = 100
 BUSY_RETRY_AFTER = 5  # seconds a refused stream is told to wait (the client adds jitter)
 
 
-FULL_TITLE = "Too many waiting clients"
-FULL_DETAIL = "This instance holds as many streams as it can; retry after the given delay"
+def refusal() -> Problem:
+    """What a stream or long-poll beyond STREAM_LIMIT is answered."""
+    return Problem(
+        503,
+        "too-many-streams",
+        "Too many waiting clients",
+        "This instance holds as many streams as it can; retry after the given delay",
+        headers={"Retry-After": str(BUSY_RETRY_AFTER)},
+    )
 
 
 class Slots:
@@ -60,13 +67,7 @@ class Slots:
 
     def take(self) -> None:
         if self.full:
-            raise Problem(
-                503,
-                "too-many-streams",
-                FULL_TITLE,
-                FULL_DETAIL,
-                headers={"Retry-After": str(BUSY_RETRY_AFTER)},
-            )
+            raise refusal()
         self.used += 1
 
     def give(self) -> None:
@@ -159,19 +160,10 @@ class RefuseWhenFull:
         self.app = app
         self.slots = slots
         self.refused = 0
-        body = {
-            "type": PROBLEM_BASE + "too-many-streams",
-            "title": FULL_TITLE,
-            "status": 503,
-            "detail": FULL_DETAIL,
-            "instance": self.PATH,
-        }
-        self._body = json.dumps(body).encode()
-        self._headers = [
-            ("Content-Type", "application/problem+json"),
-            ("Content-Length", str(len(self._body))),
-            ("Retry-After", str(BUSY_RETRY_AFTER)),
-        ]
+        # Slots.take's refusal, rendered once (problem_response needs no request given the path).
+        answer = problem_response(refusal(), self.PATH)
+        self._body = answer.get_data()
+        self._headers = [(k, v) for k, v in answer.headers.items()]
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if self.slots.full and environ.get("PATH_INFO") == self.PATH and environ.get("REQUEST_METHOD") == "GET":
@@ -213,10 +205,7 @@ def poll_messages(state: Signaling, slots: Slots, request: Request) -> Response:
     """
     cursor = v.cursor(request.args.get("cursor"))
     wait = v.bounded_number(request.args.get("wait"), "wait", 0.0, state.settings.longpoll_max_wait)
-    token = state.tokens.parse(bearer_token(request))
-    if token is None:
-        raise unauthorized("The session token is not valid")
-    peer, sid = token
+    peer, sid = signed_session(state, bearer_token(request))
     waiting = wait > 0
     if waiting:
         slots.take()
@@ -229,7 +218,7 @@ def poll_messages(state: Signaling, slots: Slots, request: Request) -> Response:
         if waiting:
             slots.give()
     if not mail.alive:
-        raise unauthorized("The session has ended; register again")
+        raise ended()
     entries = mail.entries
     metrics.delivered("longpoll", entries)
     last = entries[-1][0] if entries else cursor
